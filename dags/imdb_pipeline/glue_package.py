@@ -1,0 +1,22 @@
+"""The Glue job's transform package as a zip for `--extra-py-files`."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+# Fixed timestamps make the archive's bytes depend on the sources only.
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def build_zip(package_dir: Path) -> bytes:
+    """Zip a package directory (its .py files, under the package's name) reproducibly."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(package_dir.rglob("*.py")):
+            arcname = str(Path(package_dir.name) / path.relative_to(package_dir))
+            info = zipfile.ZipInfo(arcname, date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()

@@ -1,0 +1,299 @@
+"""
+### IMDb quality movie ingestion
+
+Loads new IMDb movie-rating CSV files from the raw landing prefix into the warehouse, exactly once.
+
+**When it runs**
+- *On arrival*: an S3 `Object Created` event for `raw/*.csv` goes through an EventBridge rule to an
+  SQS queue; the asset watcher on `imdb_raw_landing` turns it into an asset event and a run starts
+  for exactly the objects named in its events.
+- *Daily* (and in `airflow backfill create`): a run covers the objects whose landing date (the
+  `dt=YYYY-MM-DD` partition of the key, else the upload day) is in its data interval, which also
+  sweeps up any file whose event was missed (SQS delivery into Airflow is at most once).
+
+Either way, object versions the load ledger has already loaded (same ETag) are skipped.
+
+**What a run does**: resolve the batch → confirm the objects exist → Glue job (clean, validate,
+quarantine) → load staging → Soda data-contract gate → MERGE + rating history + ledger in one
+transaction → refresh marts (Athena partitions and QuickSight SPICE where configured) → SNS summary.
+A failed task, including a failed quality gate, sends an SNS message naming it and the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
+from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+from airflow.providers.amazon.aws.operators.quicksight import QuickSightCreateIngestionOperator
+from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
+from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, chain, task
+from imdb_pipeline import config, notifications
+
+DAG_ID = "imdb_quality_ingest"
+INCLUDE = config.include_dir()
+
+raw_landing = Asset(
+    name="imdb_raw_landing",
+    uri=f"s3://{config.from_environment('imdb_bucket')}/{config.from_environment('imdb_raw_prefix')}",
+    watchers=[
+        AssetWatcher(
+            name="imdb_raw_object_created",
+            # Long polling keeps the triggerer's calls few; a message is deleted once received.
+            trigger=MessageQueueTrigger(
+                scheme="sqs",
+                sqs_queue=config.from_environment("imdb_queue_url"),
+                aws_conn_id=config.AWS_CONN_ID,
+                max_messages=10,
+                wait_time_seconds=10,
+                waiter_delay=5,
+            ),
+        )
+    ],
+)
+# Downstream DAGs (reports, exports) can be scheduled on the merged table.
+imdb_movies_table = Asset(name="warehouse.movies.imdb_movies")
+
+notify_task_failure = SnsNotifier(
+    aws_conn_id=config.AWS_CONN_ID,
+    target_arn=config.template("imdb_sns_topic_arn"),
+    subject=notifications.TASK_FAILED_SUBJECT,
+    message=notifications.TASK_FAILED_MESSAGE,
+)
+
+with DAG(
+    dag_id=DAG_ID,
+    doc_md=__doc__,
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=timedelta(days=1)),
+        assets=[raw_landing],
+    ),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    # Merges of two runs must not interleave: one run at a time (backfills: --max-active-runs 1).
+    max_active_runs=1,
+    template_searchpath=[str(INCLUDE / "sql")],
+    tags=["imdb", "glue", "redshift", "soda"],
+    default_args={
+        "owner": "data-engineering",
+        "retries": 2,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "on_failure_callback": notify_task_failure,
+    },
+) as dag:
+
+    @task
+    def resolve_batch(**context) -> dict:
+        """The object versions this run loads; an empty batch ends the run as skipped."""
+        from airflow.exceptions import AirflowSkipException
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from airflow.providers.amazon.aws.hooks.sns import SnsHook
+        from imdb_pipeline import batch, warehouse
+
+        bucket, raw_prefix = config.get("imdb_bucket"), config.get("imdb_raw_prefix")
+        dag_run = context["dag_run"]
+        extras = [event.extra for events in context["triggering_asset_events"].values() for event in events]
+        if extras:
+            candidates = batch.objects_from_asset_events(extras, bucket=bucket, raw_prefix=raw_prefix)
+        else:
+            listing = S3Hook(aws_conn_id=config.AWS_CONN_ID).get_file_metadata(raw_prefix, bucket)
+            candidates = batch.objects_in_interval(
+                listing,
+                bucket=bucket,
+                raw_prefix=raw_prefix,
+                # A manual run has no interval of its own: it covers the day it runs.
+                start=context["data_interval_start"] or dag_run.run_after,
+                end=context["data_interval_end"] or dag_run.run_after,
+            )
+        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
+            loaded = warehouse.loaded_versions(conn, candidates)
+            resolved = batch.resolve_batch(
+                candidates,
+                loaded,
+                batch_id=batch.make_batch_id(dag_run.run_after, dag_run.run_id, candidates),
+                bucket=bucket,
+                processed_prefix=config.get("imdb_processed_prefix"),
+            )
+            warehouse.record_skipped(conn, resolved.batch_id, resolved.skipped)
+        if not resolved.objects:
+            subject, message = notifications.skipped_message(
+                [obj.uri for obj in resolved.skipped], run_id=dag_run.run_id, run_url=context["ti"].log_url
+            )
+            SnsHook(aws_conn_id=config.AWS_CONN_ID).publish_to_target(
+                config.get("imdb_sns_topic_arn"), message, subject=subject
+            )
+            raise AirflowSkipException(f"Nothing new to load ({len(resolved.skipped)} already loaded).")
+        return resolved.to_xcom()
+
+    @task
+    def publish_glue_package(batch: dict) -> str:
+        """Upload the Glue job's transform package, so the job runs the code of this repository."""
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from imdb_pipeline import glue_package
+
+        bucket = config.get("imdb_bucket")
+        key = f"{config.get('imdb_glue_assets_prefix')}movies_quality.zip"
+        S3Hook(aws_conn_id=config.AWS_CONN_ID).load_bytes(
+            glue_package.build_zip(INCLUDE / "glue" / "movies_quality"), key, bucket, replace=True
+        )
+        return f"s3://{bucket}/{key}"
+
+    @task
+    def load_staging(batch: dict) -> dict:
+        """Load the batch's processed rows into staging and its files into the ledger."""
+        from imdb_pipeline import warehouse
+
+        summary = warehouse.read_summary(config.AWS_CONN_ID, batch["output_uri"])
+        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
+            warehouse.load_staging(
+                conn,
+                batch_id=batch["batch_id"],
+                output_uri=batch["output_uri"],
+                summary=summary,
+                aws_conn_id=config.AWS_CONN_ID,
+                iam_role=config.get("imdb_redshift_iam_role"),
+            )
+        return summary
+
+    @task
+    def quality_gate(batch: dict) -> list[dict]:
+        """Verify staging against its Soda contract; a failed check stops the batch before the merge."""
+        from airflow.exceptions import AirflowFailException
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from imdb_pipeline import quality, warehouse
+
+        results = quality.verify_staging(config.WAREHOUSE_CONN_ID, batch["batch_id"])
+        S3Hook(aws_conn_id=config.AWS_CONN_ID).load_string(
+            quality.results_json(results),
+            f"{batch['output_uri']}dq_results.json",
+            replace=True,
+        )
+        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
+            quality.record_results(conn, batch["batch_id"], results)
+            failed = [result for result in results if result.outcome == "fail"]
+            if failed:
+                quality.mark_ledger_quality_failed(conn, batch["batch_id"], failed)
+        if failed:
+            # The data will not change on a retry: fail at once, naming every failed check.
+            raise AirflowFailException(str(quality.QualityGateFailed(failed)))
+        return [result.as_dict() for result in results]
+
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def athena_configured() -> bool:
+        """Athena partitions are registered on AWS only (the local emulator runs no Athena SQL)."""
+        return bool(config.get("imdb_athena_database"))
+
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def quicksight_configured() -> bool:
+        """SPICE refresh only where a QuickSight dataset is configured."""
+        return bool(config.get("imdb_quicksight_dataset_id"))
+
+    # Runs when the merge did, whether or not the optional AWS-only refreshes were skipped.
+    @task(trigger_rule="none_failed_min_one_success")
+    def success_notice(batch: dict, summary: dict, gate_results: list[dict], **context) -> dict:
+        """Subject and body of the success notification."""
+        subject, message = notifications.success_message(
+            summary, gate_results, batch_id=batch["batch_id"], run_url=context["ti"].log_url
+        )
+        return {"subject": subject, "message": message}
+
+    batch = resolve_batch()
+
+    objects_exist = S3KeySensor(
+        task_id="wait_for_objects",
+        aws_conn_id=config.AWS_CONN_ID,
+        bucket_key=batch["input_uris"],
+        deferrable=True,
+        poke_interval=10,
+        timeout=600,
+    )
+
+    glue_package_uri = publish_glue_package(batch)
+    run_glue_job = GlueJobOperator(
+        task_id="clean_validate_quarantine",
+        aws_conn_id=config.AWS_CONN_ID,
+        job_name=config.template("imdb_glue_job_name"),
+        script_location=str(INCLUDE / "glue" / "movies_quality_ingestion.py"),
+        s3_bucket=config.template("imdb_bucket"),
+        iam_role_name=config.template("imdb_glue_role"),
+        # The job definition follows the repository: script and settings are updated every run.
+        replace_script_file=True,
+        update_config=True,
+        create_job_kwargs={
+            "GlueVersion": "5.0",
+            "WorkerType": "G.1X",
+            "NumberOfWorkers": 2,
+            "DefaultArguments": {"--extra-py-files": glue_package_uri, "--job-language": "python"},
+        },
+        script_args={
+            "--input_uris": batch["input_uris_csv"],
+            "--output_uri": batch["output_uri"],
+            "--batch_id": batch["batch_id"],
+            "--quality_min": config.template("imdb_quality_min"),
+            "--quality_max": config.template("imdb_quality_max"),
+        },
+        deferrable=True,
+        waiter_delay=10,
+        waiter_max_attempts=360,
+        # A retry of this task resumes the Glue run it started instead of starting another.
+        resume_glue_job_on_retry=True,
+    )
+
+    summary = load_staging(batch)
+    gate_results = quality_gate(batch)
+
+    merge = SQLExecuteQueryOperator(
+        task_id="merge_imdb_movies",
+        conn_id=config.WAREHOUSE_CONN_ID,
+        sql="movies/merge_imdb_movies.sql",
+        parameters={"batch_id": batch["batch_id"]},
+        split_statements=True,
+        # One transaction: MERGE, rating history and ledger commit together or not at all.
+        autocommit=False,
+        outlets=[imdb_movies_table],
+    )
+
+    refresh_marts = SQLExecuteQueryOperator(
+        task_id="refresh_marts",
+        conn_id=config.WAREHOUSE_CONN_ID,
+        sql="marts/refresh_marts.sql",
+        split_statements=True,
+        autocommit=False,
+    )
+
+    add_athena_partition = AthenaOperator(
+        task_id="add_athena_partition",
+        aws_conn_id=config.AWS_CONN_ID,
+        query="athena/add_processed_partition.sql",
+        database=config.template("imdb_athena_database"),
+        output_location=config.template("imdb_athena_output"),
+    )
+
+    refresh_spice = QuickSightCreateIngestionOperator(
+        task_id="refresh_quicksight_spice",
+        aws_conn_id=config.AWS_CONN_ID,
+        data_set_id=config.template("imdb_quicksight_dataset_id"),
+        ingestion_id="{{ ti.xcom_pull(task_ids='resolve_batch')['batch_id'] }}",
+        wait_for_completion=False,
+    )
+
+    notice = success_notice(batch, summary, gate_results)
+    notify_success = SnsPublishOperator(
+        task_id="notify_success",
+        aws_conn_id=config.AWS_CONN_ID,
+        target_arn=config.template("imdb_sns_topic_arn"),
+        subject=notice["subject"],
+        message=notice["message"],
+    )
+
+    chain(batch, objects_exist, glue_package_uri, run_glue_job, summary, gate_results, merge, refresh_marts)
+    chain(refresh_marts, athena_configured(), add_athena_partition, notice)
+    chain(refresh_marts, quicksight_configured(), refresh_spice, notice)
+    chain(notice, notify_success)
