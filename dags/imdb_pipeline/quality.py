@@ -1,0 +1,362 @@
+"""The Soda quality gate: verify a batch against the data contracts in include/soda/, keep every verdict.
+
+Plain functions, testable without Airflow; the DAG wraps them in tasks. For a batch:
+`verify_staging` (the gate, before the merge) -> `results_json` (S3, next to the batch) and
+`record_results` (movies.dq_results) -> on a failed check `mark_ledger_quality_failed` and
+`QualityGateFailed`, so the merge does not run. After the merge, `verify_target` checks
+movies.imdb_movies (no duplicates, row count never shrinks); its verdicts are kept the same way.
+
+Soda Core is imported inside the functions: it is heavy and the DAG folder must parse fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from imdb_pipeline import config
+
+# The data source name every contract's `dataset` starts with.
+DATA_SOURCE_NAME = "imdb_warehouse"
+STAGING_CONTRACT = "imdb_movies_staging"
+TARGET_CONTRACT = "imdb_movies"
+OUTCOMES = ("pass", "warn", "fail")
+# The pseudo-check recorded when Soda reports errors outside any check (unknown table, bad SQL).
+VERIFICATION_CHECK = "verification"
+
+_SODA_OUTCOMES = {"PASSED": "pass", "WARN": "warn", "FAILED": "fail", "NOT_EVALUATED": "fail"}
+_COMPARISONS = (
+    ("must_be", "="),
+    ("must_not_be", "!="),
+    ("must_be_greater_than", ">"),
+    ("must_be_greater_than_or_equal", ">="),
+    ("must_be_less_than", "<"),
+    ("must_be_less_than_or_equal", "<="),
+)
+# Column widths of movies.load_ledger.reason and movies.dq_results.message.
+_LEDGER_REASON_MAX_CHARS = 1000
+_MESSAGE_MAX_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One check's verdict: `check` is the contract path of the check, `name` its display name."""
+
+    contract: str
+    check: str
+    name: str
+    value: float | None
+    threshold: str
+    outcome: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.contract}: {self.check} ({self.name}): {self.message}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The outcome of verifying one contract for one batch."""
+
+    batch_id: str
+    contract: str
+    outcomes: tuple[CheckOutcome, ...]
+
+    def __iter__(self):
+        return iter(self.outcomes)
+
+    @property
+    def failed(self) -> list[CheckOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.outcome == "fail"]
+
+    @property
+    def warned(self) -> list[CheckOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.outcome == "warn"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    def raise_if_failed(self) -> None:
+        if self.failed:
+            raise QualityGateFailed(self.failed)
+
+
+class QualityGateFailed(Exception):
+    """At least one fail-level check broke; the message names every one of them."""
+
+    def __init__(self, failed: Iterable[CheckOutcome]):
+        self.failed = list(failed)
+        checks = "\n".join(f"  - {outcome.describe()}" for outcome in self.failed)
+        super().__init__(f"Quality gate failed: {len(self.failed)} check(s) failed:\n{checks}")
+
+
+def verify_staging(conn_id: str, batch_id: str) -> GateResult:
+    """The gate: verify the staged batch against the staging contract, over Airflow connection `conn_id`."""
+    from airflow.sdk import Connection
+
+    return verify(STAGING_CONTRACT, soda_data_source(Connection.get(conn_id)), batch_id)
+
+
+def verify_target(dbapi_conn: Any, conn_id: str, batch_id: str) -> GateResult:
+    """Verify movies.imdb_movies after the merge; its row count may not fall below the last accepted one."""
+    from airflow.sdk import Connection
+
+    floor = previous_row_count(dbapi_conn, batch_id)
+    return verify(
+        TARGET_CONTRACT,
+        soda_data_source(Connection.get(conn_id)),
+        batch_id,
+        variables={"previous_row_count": floor},
+    )
+
+
+def soda_data_source(conn: Any) -> dict:
+    """Soda data source configuration built from an Airflow connection (postgres or redshift).
+
+    Nothing is read from files: credentials stay in the connection. A Redshift connection with
+    `iam: true` in its extra gets temporary database credentials from the Redshift API (the
+    MWAA execution role), as Airflow's Redshift hook does.
+    """
+    extra = _extra(conn)
+    if not conn.schema:
+        raise ValueError(f"Connection {conn.conn_id!r} names no database (its 'schema' field)")
+    connection = {
+        "host": conn.host,
+        "database": conn.schema,
+        "user": conn.login,
+        "password": conn.password or "",
+    }
+    if conn.conn_type == "postgres":
+        connection["port"] = conn.port or 5432
+        if extra.get("sslmode"):
+            connection["sslmode"] = extra["sslmode"]
+    elif conn.conn_type == "redshift":
+        connection["port"] = conn.port or 5439
+        if extra.get("iam"):
+            connection["user"], connection["password"] = _redshift_cluster_credentials(conn, extra)
+    else:
+        raise ValueError(
+            f"Connection {conn.conn_id!r} has type {conn.conn_type!r}; the gate supports postgres, redshift"
+        )
+    return {"name": DATA_SOURCE_NAME, "type": conn.conn_type, "connection": connection}
+
+
+def verify(
+    contract_name: str,
+    data_source: Mapping,
+    batch_id: str,
+    variables: Mapping[str, Any] | None = None,
+) -> GateResult:
+    """Verify one contract (include/soda/<contract_name>.yml) and return every check's verdict.
+
+    The gate's own variables (database, batch_id, next_year) are filled in here; `variables`
+    adds contract-specific ones such as the target's `previous_row_count`. Never raises for a
+    broken check: call `raise_if_failed` on the result once it is recorded.
+    """
+    os.environ["SODA_CORE_TELEMETRY_ENABLED"] = "false"
+    import yaml
+    from soda_core.common.yaml import ContractYamlSource, DataSourceYamlSource
+    from soda_core.contracts.contract_verification import ContractVerificationSession
+
+    contract_path = contract_file(contract_name)
+    if not contract_path.is_file():
+        raise FileNotFoundError(f"No Soda contract {contract_name!r} at {contract_path}")
+    all_variables = {
+        "database": data_source["connection"]["database"],
+        "batch_id": batch_id,
+        "next_year": datetime.now(UTC).year + 1,
+        **(variables or {}),
+    }
+    session = ContractVerificationSession.execute(
+        contract_yaml_sources=[ContractYamlSource.from_file_path(str(contract_path))],
+        data_source_yaml_sources=[DataSourceYamlSource.from_str(yaml.safe_dump(dict(data_source)))],
+        variables=all_variables,
+    )
+    outcomes = [
+        outcome
+        for verification in session.contract_verification_results
+        for check_result in verification.check_results
+        if (outcome := _check_outcome(contract_name, check_result)) is not None
+    ]
+    if session.has_errors:
+        outcomes.append(
+            CheckOutcome(
+                contract=contract_name,
+                check=VERIFICATION_CHECK,
+                name="the contract could be verified",
+                value=None,
+                threshold="no errors",
+                outcome="fail",
+                message=f"Soda reported errors: {session.get_errors_str()}",
+            )
+        )
+    return GateResult(batch_id=batch_id, contract=contract_name, outcomes=tuple(outcomes))
+
+
+def contract_file(contract_name: str):
+    """Path of a contract: one YAML file per dataset in include/soda/."""
+    return config.include_dir() / "soda" / f"{contract_name}.yml"
+
+
+def record_results(dbapi_conn: Any, batch_id: str, results: Iterable[CheckOutcome]) -> int:
+    """Store the verdicts in movies.dq_results; a re-run replaces the batch's rows per contract.
+
+    Commits. Returns the number of rows written.
+    """
+    outcomes = list(results)
+    checked_at = datetime.now(UTC).replace(tzinfo=None)
+    contracts = sorted({outcome.contract for outcome in outcomes})
+    with dbapi_conn.cursor() as cursor:
+        for contract in contracts:
+            cursor.execute(_sql("delete_dq_results"), (batch_id, contract))
+        cursor.executemany(
+            _sql("insert_dq_results"),
+            [
+                (
+                    batch_id,
+                    outcome.contract,
+                    outcome.check,
+                    outcome.name,
+                    outcome.outcome,
+                    outcome.value,
+                    outcome.threshold,
+                    _clip(outcome.message, _MESSAGE_MAX_CHARS),
+                    checked_at,
+                )
+                for outcome in outcomes
+            ],
+        )
+    dbapi_conn.commit()
+    return len(outcomes)
+
+
+def previous_row_count(dbapi_conn: Any, batch_id: str) -> int:
+    """Row count of movies.imdb_movies last accepted by the gate for another batch (0 if none).
+
+    It is the floor for the target contract's "row count never shrinks" check. Other batches
+    only, so that re-running a batch compares against the batch before it, not against itself.
+    """
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute(_sql("select_previous_row_count"), (TARGET_CONTRACT, batch_id))
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def mark_ledger_quality_failed(dbapi_conn: Any, batch_id: str, failed_checks: Iterable[CheckOutcome]) -> int:
+    """Ledger rows of the batch `staged` -> `quality_failed`, the reason naming the failed checks.
+
+    Commits. Returns the number of ledger rows changed.
+    """
+    names = "; ".join(f"{outcome.contract}: {outcome.check} ({outcome.name})" for outcome in failed_checks)
+    reason = _clip(f"quality gate failed: {names}", _LEDGER_REASON_MAX_CHARS)
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute(
+            _sql("update_load_ledger_quality_failed"),
+            (reason, datetime.now(UTC).replace(tzinfo=None), batch_id),
+        )
+        changed = cursor.rowcount
+    dbapi_conn.commit()
+    return changed
+
+
+def results_json(results: Iterable[CheckOutcome]) -> str:
+    """The verdicts as a JSON list of objects (the dq_results.json written next to the batch)."""
+    return json.dumps([outcome.as_dict() for outcome in results], indent=2)
+
+
+def parse_results_json(text: str) -> list[CheckOutcome]:
+    """The inverse of `results_json` (for reading the verdicts back, e.g. from XCom or S3)."""
+    return [CheckOutcome(**record) for record in json.loads(text)]
+
+
+def _check_outcome(contract_name: str, check_result: Any) -> CheckOutcome | None:
+    """Our verdict for one Soda check result; None for checks a selector excluded."""
+    soda_outcome = check_result.outcome.name
+    if soda_outcome == "EXCLUDED":
+        return None
+    check = check_result.check
+    value = check_result.threshold_value
+    if soda_outcome == "NOT_EVALUATED":
+        message = "not evaluated (the query for this check failed; see the verification errors)"
+    elif check.type == "schema":
+        message = _schema_message(check_result)
+    else:
+        diagnostics = ", ".join(
+            f"{key} {val}" for key, val in (check_result.diagnostic_metric_values or {}).items()
+        )
+        message = f"value {value} ({diagnostics}); threshold: {_threshold_text(check)}"
+    return CheckOutcome(
+        contract=contract_name,
+        check=check.relative_path,
+        name=check.name or check.relative_path,
+        value=float(value) if isinstance(value, int | float) else None,
+        threshold=_threshold_text(check),
+        outcome=_SODA_OUTCOMES[soda_outcome],
+        message=message,
+    )
+
+
+def _schema_message(check_result: Any) -> str:
+    """What the schema check found: missing, unexpected, retyped and reordered columns."""
+    problems = []
+    if check_result.expected_column_names_not_actual:
+        problems.append("missing columns " + ", ".join(check_result.expected_column_names_not_actual))
+    if check_result.actual_column_names_not_expected:
+        problems.append("unexpected columns " + ", ".join(check_result.actual_column_names_not_expected))
+    for mismatch in check_result.column_data_type_mismatches:
+        problems.append(
+            f"column {mismatch.column} is {mismatch.get_actual()}, expected {mismatch.get_expected()}"
+        )
+    if check_result.are_columns_out_of_order:
+        problems.append("columns out of order")
+    return "; ".join(problems) if problems else "columns and types as expected"
+
+
+def _threshold_text(check: Any) -> str:
+    """A check's thresholds as text, e.g. `fail unless value <= 32; warn unless value <= 21`."""
+    parts = []
+    for threshold in (check.threshold, check.warn_threshold):
+        if threshold is None:
+            continue
+        comparisons = [
+            f"value {symbol} {getattr(threshold, field)}"
+            for field, symbol in _COMPARISONS
+            if getattr(threshold, field) is not None
+        ]
+        parts.append(f"{threshold.level} unless {' and '.join(comparisons)}")
+    return "; ".join(parts)
+
+
+def _extra(conn: Any) -> dict:
+    extra = getattr(conn, "extra_dejson", None)
+    if extra is not None:
+        return dict(extra)
+    return json.loads(conn.extra) if conn.extra else {}
+
+
+def _redshift_cluster_credentials(conn: Any, extra: Mapping) -> tuple[str, str]:
+    """Temporary user and password for a provisioned cluster, from the Redshift API."""
+    import boto3
+
+    cluster = extra.get("cluster_identifier") or conn.host.split(".")[0]
+    client = boto3.client("redshift", region_name=extra.get("region"))
+    credentials = client.get_cluster_credentials(
+        DbUser=conn.login, DbName=conn.schema, ClusterIdentifier=cluster, AutoCreate=False
+    )
+    return credentials["DbUser"], credentials["DbPassword"]
+
+
+def _clip(text: str, max_chars: int) -> str:
+    return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
+
+
+def _sql(name: str) -> str:
+    return (config.include_dir() / "sql" / "quality" / f"{name}.sql").read_text()
