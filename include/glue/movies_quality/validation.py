@@ -1,0 +1,115 @@
+"""Row validation: every reason code that applies to a row, with a message naming column and value."""
+
+from movies_quality import reasons as R
+
+FIRST_FILM_YEAR = 1888
+RATING_MIN, RATING_MAX = 1, 10
+META_SCORE_MIN, META_SCORE_MAX = 0, 100
+
+
+def _checks(max_year: int):
+    """(reason code, condition that fails the row, the text shown in its message or None)."""
+    from pyspark.sql import functions as F
+
+    def text(name):
+        return F.col(f"{name}_text")
+
+    def unparseable(name, typed):
+        return text(name).isNotNull() & F.col(typed).isNull()
+
+    year, rating, votes, meta_score = (
+        F.col(n) for n in ("released_year", "imdb_rating", "no_of_votes", "meta_score")
+    )
+    return [
+        (R.WRONG_FIELD_COUNT, ~F.col("field_count_ok"), F.col("value")),
+        (R.INVALID_ENCODING, F.col("value").contains("\ufffd"), None),
+        (R.MISSING_TITLE, text("series_title").isNull(), None),
+        (R.MISSING_YEAR, text("released_year").isNull(), None),
+        (
+            R.INVALID_YEAR,
+            text("released_year").isNotNull()
+            & (year.isNull() | (year < FIRST_FILM_YEAR) | (year > max_year)),
+            text("released_year"),
+        ),
+        (R.MISSING_RATING, text("imdb_rating").isNull(), None),
+        (R.UNPARSEABLE_RATING, unparseable("imdb_rating", "imdb_rating"), text("imdb_rating")),
+        (R.RATING_OUT_OF_RANGE, (rating < RATING_MIN) | (rating > RATING_MAX), text("imdb_rating")),
+        (R.MISSING_VOTES, text("no_of_votes").isNull(), None),
+        (R.UNPARSEABLE_VOTES, unparseable("no_of_votes", "no_of_votes"), text("no_of_votes")),
+        (R.NEGATIVE_VOTES, votes < 0, text("no_of_votes")),
+        (R.UNPARSEABLE_RUNTIME, unparseable("runtime", "runtime_minutes"), text("runtime")),
+        (R.UNPARSEABLE_GROSS, unparseable("gross", "gross_usd"), text("gross")),
+        (R.UNPARSEABLE_META_SCORE, unparseable("meta_score", "meta_score"), text("meta_score")),
+        (
+            R.META_SCORE_OUT_OF_RANGE,
+            (meta_score < META_SCORE_MIN) | (meta_score > META_SCORE_MAX),
+            text("meta_score"),
+        ),
+        (R.MISSING_GENRE, F.col("primary_genre").isNull(), text("genre")),
+        (R.MISSING_DIRECTOR, text("director").isNull(), None),
+    ]
+
+
+def _message(code: str, shown):
+    """The rule of the code, and the offending value when there is one."""
+    from pyspark.sql import functions as F
+
+    rule = F.lit(f"{code}: {R.RULES[code]}")
+    if shown is None:
+        return rule
+    return F.concat(rule, F.lit(' (value: "'), F.coalesce(shown, F.lit("")), F.lit('")'))
+
+
+def validate_movies(typed, *, max_year: int, quality_min, quality_max):
+    """Adds reasons, errors, is_valid and is_quality_movie to typed movies.
+
+    Of the rows sharing a movie_id, the first valid one by file then line is kept; every other
+    one gets duplicate_key. quality_min/quality_max bound imdb_rating exclusively (Decimals).
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    checks = _checks(max_year)
+    row_reasons = F.filter(F.array(*[F.when(failed, F.lit(code)) for code, failed, _ in checks]), _present)
+    row_errors = F.filter(
+        F.array(*[F.when(failed, _message(code, shown)) for code, failed, shown in checks]), _present
+    )
+    same_movie = Window.partitionBy("movie_id").orderBy(
+        F.size("row_reasons") > 0, "file_index", "line_number"
+    )
+    kept = F.first(F.struct("source_object", "line_number")).over(same_movie)
+    is_duplicate = F.col("movie_id").isNotNull() & (F.row_number().over(same_movie) > 1)
+    duplicate_error = F.concat(
+        F.lit(f"{R.DUPLICATE_KEY}: {R.RULES[R.DUPLICATE_KEY]} (movie_id "),
+        F.col("movie_id"),
+        F.lit(" is also line "),
+        kept["line_number"].cast("string"),
+        F.lit(" of "),
+        kept["source_object"],
+        F.lit(")"),
+    )
+    validated = (
+        typed.withColumn("row_reasons", row_reasons)
+        .withColumn("row_errors", row_errors)
+        .select(
+            "*",
+            F.when(is_duplicate, F.array_append("row_reasons", F.lit(R.DUPLICATE_KEY)))
+            .otherwise(F.col("row_reasons"))
+            .alias("reasons"),
+            F.when(is_duplicate, F.array_append("row_errors", duplicate_error))
+            .otherwise(F.col("row_errors"))
+            .alias("errors"),
+        )
+        .drop("row_reasons", "row_errors")
+    )
+    rating = F.col("imdb_rating")
+    return validated.withColumn("is_valid", F.size("reasons") == 0).withColumn(
+        "is_quality_movie",
+        F.coalesce(
+            rating.isNotNull() & (rating > F.lit(quality_min)) & (rating < F.lit(quality_max)), F.lit(False)
+        ),
+    )
+
+
+def _present(value):
+    return value.isNotNull()

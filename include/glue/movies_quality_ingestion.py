@@ -1,0 +1,121 @@
+"""AWS Glue entry of the IMDb movies quality ingestion (Glue 5.0, PySpark 3.5).
+
+On Glue: GlueContext, Job.init/commit and getResolvedOptions. Locally, plain PySpark with the same
+arguments:
+
+    python include/glue/movies_quality_ingestion.py --JOB_NAME local \
+        --input_uris file:///abs/a.csv[,file:///abs/b.csv] --output_uri file:///abs/out --batch_id B \
+        [--quality_min 8.0] [--quality_max 10.3] [--source_uris s3://bucket/raw/a.csv[,...]]
+"""
+
+import argparse
+import os
+import re
+import sys
+
+REQUIRED_ARGUMENTS = ("JOB_NAME", "input_uris", "output_uri", "batch_id")
+OPTIONAL_ARGUMENTS = {"quality_min": "8.0", "quality_max": "10.3", "source_uris": None}
+BATCH_ID_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
+
+def resolve_arguments(argv: list[str]) -> dict[str, str]:
+    """Job arguments by name, through getResolvedOptions on Glue and argparse elsewhere."""
+    try:
+        from awsglue.utils import getResolvedOptions
+    except ImportError:
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        for name in REQUIRED_ARGUMENTS:
+            parser.add_argument(f"--{name}", required=True)
+        for name, default in OPTIONAL_ARGUMENTS.items():
+            parser.add_argument(f"--{name}", default=default)
+        return vars(parser.parse_args(argv[1:]))
+    # getResolvedOptions fails on an absent name: ask only for the optional ones given.
+    given = [name for name in OPTIONAL_ARGUMENTS if f"--{name}" in argv]
+    arguments = getResolvedOptions(argv, [*REQUIRED_ARGUMENTS, *given])
+    return {**OPTIONAL_ARGUMENTS, **arguments}
+
+
+def job_settings(arguments: dict[str, str]):
+    """Checked JobSettings from the raw arguments; ValueError names the argument at fault."""
+    from movies_quality.job import JobSettings
+
+    input_uris = _uri_list(arguments["input_uris"])
+    source_objects = _uri_list(arguments["source_uris"]) if arguments.get("source_uris") else input_uris
+    if not input_uris:
+        raise ValueError("--input_uris names no file")
+    if len(source_objects) != len(input_uris):
+        raise ValueError(f"--source_uris has {len(source_objects)} names for {len(input_uris)} --input_uris")
+    if not BATCH_ID_PATTERN.match(arguments["batch_id"]):
+        raise ValueError(f"--batch_id {arguments['batch_id']!r} does not match {BATCH_ID_PATTERN.pattern}")
+    quality_min, quality_max = _number(arguments, "quality_min"), _number(arguments, "quality_max")
+    if quality_min >= quality_max:
+        raise ValueError(f"--quality_min {quality_min} is not below --quality_max {quality_max}")
+    return JobSettings(
+        input_uris=input_uris,
+        source_objects=source_objects,
+        output_uri=arguments["output_uri"],
+        batch_id=arguments["batch_id"],
+        quality_min=quality_min,
+        quality_max=quality_max,
+    )
+
+
+def _uri_list(text: str) -> list[str]:
+    return [uri.strip() for uri in text.split(",") if uri.strip()]
+
+
+def _number(arguments: dict[str, str], name: str) -> float:
+    try:
+        return float(arguments[name])
+    except ValueError:
+        raise ValueError(f"--{name} {arguments[name]!r} is not a number") from None
+
+
+def main(argv: list[str]) -> None:
+    # The package sits next to this script in a checkout; on Glue it comes with --extra-py-files.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from movies_quality.job import run_job
+
+    arguments = resolve_arguments(argv)
+    try:
+        settings = job_settings(arguments)
+    except ValueError as error:
+        sys.exit(f"movies_quality_ingestion: {error}")
+    try:
+        from awsglue.context import GlueContext
+        from awsglue.job import Job
+    except ImportError:
+        spark = _local_session(arguments["JOB_NAME"])
+        run_job(spark, settings)
+        spark.stop()
+        return
+    from pyspark.context import SparkContext
+
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(arguments["JOB_NAME"], arguments)
+    run_job(glue_context.spark_session, settings)
+    job.commit()
+
+
+def _local_session(app_name: str):
+    """A plain local SparkSession in UTC, as Glue's is."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.appName(app_name)
+        .master(os.environ.get("SPARK_MASTER", "local[*]"))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    main(sys.argv)
