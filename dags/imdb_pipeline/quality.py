@@ -37,9 +37,8 @@ _COMPARISONS = (
     ("must_be_less_than", "<"),
     ("must_be_less_than_or_equal", "<="),
 )
-# Column widths of movies.load_ledger.reason and movies.dq_results.message.
-_LEDGER_REASON_MAX_CHARS = 1000
-_MESSAGE_MAX_CHARS = 4096
+# Width of movies.load_ledger.reason and of movies.dq_results.message.
+_TEXT_MAX_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -228,7 +227,7 @@ def record_results(dbapi_conn: Any, batch_id: str, results: Iterable[CheckOutcom
                     outcome.outcome,
                     outcome.value,
                     outcome.threshold,
-                    _clip(outcome.message, _MESSAGE_MAX_CHARS),
+                    _clip(outcome.message, _TEXT_MAX_CHARS),
                     checked_at,
                 )
                 for outcome in outcomes
@@ -256,7 +255,7 @@ def mark_ledger_quality_failed(dbapi_conn: Any, batch_id: str, failed_checks: It
     Commits. Returns the number of ledger rows changed.
     """
     names = "; ".join(f"{outcome.contract}: {outcome.check} ({outcome.name})" for outcome in failed_checks)
-    reason = _clip(f"quality gate failed: {names}", _LEDGER_REASON_MAX_CHARS)
+    reason = _clip(f"quality gate failed: {names}", _TEXT_MAX_CHARS)
     with dbapi_conn.cursor() as cursor:
         cursor.execute(
             _sql("update_load_ledger_quality_failed"),

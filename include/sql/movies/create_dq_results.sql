@@ -13,4 +13,4 @@ create table if not exists movies.dq_results (
     message varchar(4096),
     checked_at timestamp not null,
     primary key (batch_id, contract, check_path)
-)
+);
