@@ -1,0 +1,237 @@
+-- Merge the staged batch into imdb_movies, record rating history and mark the ledger rows loaded.
+-- Takes no parameters: it works off movies.imdb_movies_staging and the load_ledger rows 'staged'.
+-- Run as ONE transaction (SQLExecuteQueryOperator with split_statements and autocommit off):
+-- a failure in any statement leaves the warehouse as it was.
+-- Written in the SQL that both Amazon Redshift and PostgreSQL 15+ accept: the MERGE source is a
+-- table (not a subquery), one WHEN clause of each kind, no IS DISTINCT FROM, no CURRENT_TIMESTAMP.
+-- Statements are split on semicolons, so comments and strings here must not contain one.
+
+drop table if exists merge_source;
+
+drop table if exists merge_file_counts;
+
+-- Staged rows of files whose ledger row is 'staged', one per movie: a movie listed twice in a
+-- batch keeps its last row (by file, then line).
+create temp table merge_source as
+with staged_files as (
+    select
+        ledger.batch_id,
+        's3://' || ledger.bucket || '/' || ledger.object_key as source_object
+    from movies.load_ledger as ledger
+    where ledger.status = 'staged'
+),
+
+ranked_rows as (
+    select
+        staging.movie_id,
+        staging.series_title,
+        staging.released_year,
+        staging.certificate,
+        staging.runtime_minutes,
+        staging.genres,
+        staging.primary_genre,
+        staging.imdb_rating,
+        staging.meta_score,
+        staging.no_of_votes,
+        staging.gross_usd,
+        staging.director,
+        staging.star1,
+        staging.star2,
+        staging.star3,
+        staging.star4,
+        staging.overview,
+        staging.poster_link,
+        staging.is_quality_movie,
+        staging.source_object,
+        staging.source_line,
+        staging.batch_id,
+        staging.ingested_at,
+        row_number() over (
+            partition by staging.movie_id
+            order by staging.source_object desc, staging.source_line desc
+        ) as row_rank
+    from movies.imdb_movies_staging as staging
+    inner join staged_files
+        on
+            staging.batch_id = staged_files.batch_id
+            and staging.source_object = staged_files.source_object
+)
+
+select
+    ranked_rows.movie_id,
+    ranked_rows.series_title,
+    ranked_rows.released_year,
+    ranked_rows.certificate,
+    ranked_rows.runtime_minutes,
+    ranked_rows.genres,
+    ranked_rows.primary_genre,
+    ranked_rows.imdb_rating,
+    ranked_rows.meta_score,
+    ranked_rows.no_of_votes,
+    ranked_rows.gross_usd,
+    ranked_rows.director,
+    ranked_rows.star1,
+    ranked_rows.star2,
+    ranked_rows.star3,
+    ranked_rows.star4,
+    ranked_rows.overview,
+    ranked_rows.poster_link,
+    ranked_rows.is_quality_movie,
+    ranked_rows.source_object,
+    ranked_rows.source_line,
+    ranked_rows.batch_id,
+    ranked_rows.ingested_at
+from ranked_rows
+where ranked_rows.row_rank = 1;
+
+-- Rows merged per staged file (zero for a file whose rows were all quarantined).
+create temp table merge_file_counts as
+select
+    ledger.batch_id,
+    ledger.bucket,
+    ledger.object_key,
+    count(merge_source.movie_id) as rows_loaded
+from movies.load_ledger as ledger
+left join merge_source
+    on
+        ledger.batch_id = merge_source.batch_id
+        and 's3://' || ledger.bucket || '/' || ledger.object_key = merge_source.source_object
+where ledger.status = 'staged'
+group by ledger.batch_id, ledger.bucket, ledger.object_key;
+
+-- History first: it compares the incoming values with the current ones before the MERGE
+-- overwrites them. Measures are never null except meta score and gross, hence the coalesce.
+insert into movies.rating_history (
+    movie_id,
+    batch_id,
+    change_type,
+    imdb_rating,
+    meta_score,
+    no_of_votes,
+    gross_usd,
+    observed_at
+)
+select
+    merge_source.movie_id,
+    merge_source.batch_id,
+    case when imdb_movies.movie_id is null then 'new' else 'changed' end as change_type,
+    merge_source.imdb_rating,
+    merge_source.meta_score,
+    merge_source.no_of_votes,
+    merge_source.gross_usd,
+    merge_source.ingested_at as observed_at
+from merge_source
+left join movies.imdb_movies as imdb_movies
+    on merge_source.movie_id = imdb_movies.movie_id
+where
+    imdb_movies.movie_id is null
+    or merge_source.imdb_rating <> imdb_movies.imdb_rating
+    or merge_source.no_of_votes <> imdb_movies.no_of_votes
+    or coalesce(merge_source.meta_score, -1) <> coalesce(imdb_movies.meta_score, -1)
+    or coalesce(merge_source.gross_usd, -1) <> coalesce(imdb_movies.gross_usd, -1);
+
+merge into movies.imdb_movies
+using merge_source as incoming
+    on imdb_movies.movie_id = incoming.movie_id
+when matched then update set
+    series_title = incoming.series_title,
+    released_year = incoming.released_year,
+    certificate = incoming.certificate,
+    runtime_minutes = incoming.runtime_minutes,
+    genres = incoming.genres,
+    primary_genre = incoming.primary_genre,
+    imdb_rating = incoming.imdb_rating,
+    meta_score = incoming.meta_score,
+    no_of_votes = incoming.no_of_votes,
+    gross_usd = incoming.gross_usd,
+    director = incoming.director,
+    star1 = incoming.star1,
+    star2 = incoming.star2,
+    star3 = incoming.star3,
+    star4 = incoming.star4,
+    overview = incoming.overview,
+    poster_link = incoming.poster_link,
+    is_quality_movie = incoming.is_quality_movie,
+    source_object = incoming.source_object,
+    source_line = incoming.source_line,
+    ingested_at = incoming.ingested_at,
+    last_loaded_batch = incoming.batch_id,
+    updated_at = incoming.ingested_at
+when not matched then insert (
+    movie_id,
+    series_title,
+    released_year,
+    certificate,
+    runtime_minutes,
+    genres,
+    primary_genre,
+    imdb_rating,
+    meta_score,
+    no_of_votes,
+    gross_usd,
+    director,
+    star1,
+    star2,
+    star3,
+    star4,
+    overview,
+    poster_link,
+    is_quality_movie,
+    source_object,
+    source_line,
+    ingested_at,
+    first_loaded_batch,
+    last_loaded_batch,
+    updated_at
+) values (
+    incoming.movie_id,
+    incoming.series_title,
+    incoming.released_year,
+    incoming.certificate,
+    incoming.runtime_minutes,
+    incoming.genres,
+    incoming.primary_genre,
+    incoming.imdb_rating,
+    incoming.meta_score,
+    incoming.no_of_votes,
+    incoming.gross_usd,
+    incoming.director,
+    incoming.star1,
+    incoming.star2,
+    incoming.star3,
+    incoming.star4,
+    incoming.overview,
+    incoming.poster_link,
+    incoming.is_quality_movie,
+    incoming.source_object,
+    incoming.source_line,
+    incoming.ingested_at,
+    incoming.batch_id,
+    incoming.batch_id,
+    incoming.ingested_at
+);
+
+-- Valid rows not merged were superseded by a later row of the same movie in the batch: say so.
+update movies.load_ledger
+set
+    status = 'loaded',
+    rows_loaded = merge_file_counts.rows_loaded,
+    reason = case
+        when load_ledger.rows_in - load_ledger.rows_quarantined > merge_file_counts.rows_loaded
+            then cast(
+                load_ledger.rows_in - load_ledger.rows_quarantined - merge_file_counts.rows_loaded
+                as varchar(16)
+            ) || ' valid rows superseded by a later row of the same movie in this batch'
+        else load_ledger.reason
+    end,
+    updated_at = default
+from merge_file_counts
+where
+    load_ledger.batch_id = merge_file_counts.batch_id
+    and load_ledger.bucket = merge_file_counts.bucket
+    and load_ledger.object_key = merge_file_counts.object_key
+    and load_ledger.status = 'staged';
+
+drop table merge_source;
+
+drop table merge_file_counts;
