@@ -206,7 +206,7 @@ with DAG(
 
     batch = resolve_batch()
 
-    objects_exist = S3KeySensor(
+    wait_for_objects = S3KeySensor(
         task_id="wait_for_objects",
         aws_conn_id=config.AWS_CONN_ID,
         bucket_key=batch["input_uris"],
@@ -216,7 +216,7 @@ with DAG(
     )
 
     glue_package_uri = publish_glue_package(batch)
-    run_glue_job = GlueJobOperator(
+    clean_validate_quarantine = GlueJobOperator(
         task_id="clean_validate_quarantine",
         aws_conn_id=config.AWS_CONN_ID,
         job_name=config.template("imdb_glue_job_name"),
@@ -249,7 +249,7 @@ with DAG(
     summary = load_staging(batch)
     gate_results = quality_gate(batch)
 
-    merge = SQLExecuteQueryOperator(
+    merge_imdb_movies = SQLExecuteQueryOperator(
         task_id="merge_imdb_movies",
         conn_id=config.WAREHOUSE_CONN_ID,
         sql="movies/merge_imdb_movies.sql",
@@ -276,7 +276,7 @@ with DAG(
         output_location=config.template("imdb_athena_output"),
     )
 
-    refresh_spice = QuickSightCreateIngestionOperator(
+    refresh_quicksight_spice = QuickSightCreateIngestionOperator(
         task_id="refresh_quicksight_spice",
         aws_conn_id=config.AWS_CONN_ID,
         data_set_id=config.template("imdb_quicksight_dataset_id"),
@@ -293,7 +293,16 @@ with DAG(
         message=notice["message"],
     )
 
-    chain(batch, objects_exist, glue_package_uri, run_glue_job, summary, gate_results, merge, refresh_marts)
+    chain(
+        batch,
+        wait_for_objects,
+        glue_package_uri,
+        clean_validate_quarantine,
+        summary,
+        gate_results,
+        merge_imdb_movies,
+        refresh_marts,
+    )
     chain(refresh_marts, athena_configured(), add_athena_partition, notice)
-    chain(refresh_marts, quicksight_configured(), refresh_spice, notice)
+    chain(refresh_marts, quicksight_configured(), refresh_quicksight_spice, notice)
     chain(notice, notify_success)

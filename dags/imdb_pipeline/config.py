@@ -34,7 +34,7 @@ DEFAULTS: dict[str, str] = {
 
 def template(name: str) -> str:
     """A Jinja template that renders the setting when the operator runs."""
-    return "{{ var.value.get('%s', '%s') }}" % (name, DEFAULTS[name])
+    return f"{{{{ var.value.get('{name}', '{DEFAULTS[name]}') }}}}"
 
 
 def get(name: str) -> str:

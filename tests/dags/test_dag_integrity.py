@@ -1,0 +1,176 @@
+"""DAG integrity: the files import cleanly, define what operators need, parse fast and do no work at import.
+
+Each check runs in a fresh interpreter, as the DAG processor would, so no test sees another's imports.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.dags.conftest import AIRFLOW, DAGS
+
+DAG_FILE = DAGS / "imdb_quality_ingest.py"
+
+
+def run_python(code: str, env: dict[str, str]) -> dict:
+    """Run a script in a fresh interpreter; it prints one JSON document as its last line."""
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def json_output(stdout: str):
+    """The JSON document in a CLI's output (the CLI may print warnings before it)."""
+    return json.loads(next(line for line in reversed(stdout.splitlines()) if line.startswith(("[", "{"))))
+
+
+def test_no_import_errors(airflow_env):
+    proc = subprocess.run(
+        [str(AIRFLOW), "dags", "list-import-errors", "--local", "-B", "dags-folder", "-o", "json"],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json_output(proc.stdout) == []
+
+
+def test_dags_report_lists_the_dag(airflow_env):
+    proc = subprocess.run(
+        [str(AIRFLOW), "dags", "report", "-B", "dags-folder", "-o", "json"],
+        env=airflow_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (report,) = json_output(proc.stdout)
+    assert report["dags"] == ["imdb_quality_ingest"]
+
+
+def test_parse_time_under_half_a_second(airflow_env):
+    """Parse time as the DAG processor sees it: Airflow modules the file names are pre-imported
+    (`[dag_processor] parsing_pre_import_modules`, on by default), then the file is parsed."""
+    result = run_python(
+        f"""
+        import importlib, json
+        from airflow.utils.file import iter_airflow_imports
+        for module in iter_airflow_imports({str(DAG_FILE)!r}):
+            importlib.import_module(module)
+        from airflow.dag_processing.dagbag import BundleDagBag
+        bag = BundleDagBag({str(DAG_FILE)!r}, bundle_path={str(DAGS)!r}, bundle_name="dags-folder")
+        (stat,) = bag.dagbag_stats
+        print(json.dumps({{"seconds": stat.duration.total_seconds(), "errors": list(bag.import_errors)}}))
+        """,
+        airflow_env,
+    )
+    assert result["errors"] == []
+    assert result["seconds"] < 0.5, f"parsing took {result['seconds']:.3f} s"
+
+
+@pytest.fixture(scope="module")
+def dag_facts(airflow_env) -> dict:
+    return run_python(
+        f"""
+        import json
+        from airflow.dag_processing.dagbag import BundleDagBag
+        bag = BundleDagBag({str(DAG_FILE)!r}, bundle_path={str(DAGS)!r}, bundle_name="dags-folder")
+        dag = bag.dags["imdb_quality_ingest"]
+        timetable = dag.timetable
+        print(json.dumps({{
+            "doc_md": dag.doc_md,
+            "tags": sorted(dag.tags),
+            "catchup": dag.catchup,
+            "max_active_runs": dag.max_active_runs,
+            "timetable": type(timetable).__name__,
+            "time_part": type(timetable.timetable).__name__,
+            "assets": [asset.uri for asset in timetable.asset_condition.objects],
+            "watchers": [w.trigger.__class__.__name__ for asset in timetable.asset_condition.objects
+                         for w in asset.watchers],
+            "tasks": {{
+                t.task_id: {{
+                    "type": type(t).__name__,
+                    "owner": t.owner,
+                    "retries": t.retries,
+                    "deferrable": getattr(t, "deferrable", None),
+                    "outlets": [getattr(o, "name", None) for o in t.outlets],
+                    "on_failure_callback": bool(t.on_failure_callback),
+                    "upstream": sorted(t.upstream_task_ids),
+                }} for t in dag.tasks
+            }},
+        }}))
+        """,
+        airflow_env,
+    )
+
+
+def test_required_dag_fields(dag_facts):
+    assert dag_facts["doc_md"] and "IMDb" in dag_facts["doc_md"]
+    assert "imdb" in dag_facts["tags"]
+    assert dag_facts["catchup"] is False
+    assert dag_facts["max_active_runs"] == 1
+    for task_id, task in dag_facts["tasks"].items():
+        assert task["owner"] == "data-engineering", task_id
+        assert task["on_failure_callback"], f"{task_id} sends no failure notification"
+
+
+def test_schedule_is_asset_or_daily_time(dag_facts):
+    assert dag_facts["timetable"] == "AssetOrTimeSchedule"
+    assert dag_facts["time_part"] == "CronTriggerTimetable"
+    assert dag_facts["assets"] == ["s3://imdb-quality-test/raw"]
+    assert dag_facts["watchers"] == ["MessageQueueTrigger"]
+
+
+def test_pipeline_parts_and_order(dag_facts):
+    tasks = dag_facts["tasks"]
+    expected_types = {
+        "wait_for_objects": "S3KeySensor",
+        "clean_validate_quarantine": "GlueJobOperator",
+        "merge_imdb_movies": "SQLExecuteQueryOperator",
+        "refresh_marts": "SQLExecuteQueryOperator",
+        "notify_success": "SnsPublishOperator",
+    }
+    for task_id, operator in expected_types.items():
+        assert tasks[task_id]["type"] == operator
+    assert tasks["wait_for_objects"]["deferrable"] is True
+    assert tasks["clean_validate_quarantine"]["deferrable"] is True
+    assert "quality_gate" in tasks["merge_imdb_movies"]["upstream"]
+    assert "load_staging" in tasks["quality_gate"]["upstream"]
+    assert "clean_validate_quarantine" in tasks["load_staging"]["upstream"]
+    assert "wait_for_objects" in tasks["publish_glue_package"]["upstream"]
+    assert tasks["merge_imdb_movies"]["outlets"] == ["warehouse.movies.imdb_movies"]
+
+
+def test_no_network_or_metadata_db_at_import(airflow_env, tmp_path):
+    """Importing the DAG file opens no socket, no database and runs no subprocess."""
+    env = {**airflow_env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path}/must-not-exist.db"}
+    result = run_python(
+        f"""
+        import importlib, json, sys
+        from airflow.utils.file import iter_airflow_imports
+        sys.path.insert(0, {str(DAGS)!r})
+        # Libraries may do their own set-up when first imported; the file's own code is under test.
+        for module in iter_airflow_imports({str(DAG_FILE)!r}):
+            importlib.import_module(module)
+        # Cron timetables import croniter lazily; on import it runs `file` to learn the word size.
+        importlib.import_module("croniter")
+        watched = (
+            "socket.connect", "socket.getaddrinfo", "sqlite3.connect", "subprocess.Popen", "urllib.Request"
+        )
+        seen = []
+        sys.addaudithook(lambda event, args: seen.append(event) if event in watched else None)
+        importlib.import_module("imdb_quality_ingest")
+        print(json.dumps({{"events": seen}}))
+        """,
+        env,
+    )
+    assert result["events"] == []
+    assert not (tmp_path / "must-not-exist.db").exists()
