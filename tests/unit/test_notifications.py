@@ -1,0 +1,67 @@
+"""Notification texts carry what an on-call engineer needs: counts, reasons, verdicts, where to look."""
+
+from __future__ import annotations
+
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+from imdb_pipeline.glue_package import build_zip
+from imdb_pipeline.notifications import gate_summary, skipped_message, success_message
+
+SUMMARY = {
+    "batch_id": "B1",
+    "rows_in": 1002,
+    "rows_valid": 999,
+    "rows_quarantined": 1,
+    "reasons": {"invalid_year": 1},
+    "files": [
+        {"source_object": "s3://b/raw/a.csv", "status": "processed", "error": None,
+         "rows_in": 1000, "rows_valid": 999, "rows_quarantined": 1},
+        {"source_object": "s3://b/raw/bad.csv", "status": "rejected", "error": "missing columns: Gross",
+         "rows_in": 0, "rows_valid": 0, "rows_quarantined": 0},
+    ],
+    "quality_rule": {"rule": "imdb_rating strictly between 8.0 and 10.3", "rows_passed": 322, "rows_failed": 677},
+}
+GATE = [
+    {"contract": "imdb_movies_staging", "check": "row_count > 0", "outcome": "pass"},
+    {"contract": "imdb_movies_staging", "check": "missing_percent(gross_usd) < 20", "outcome": "warn"},
+]
+
+
+def test_success_message_summarises_the_batch():
+    subject, body = success_message(SUMMARY, GATE, batch_id="B1", run_url="http://airflow/run")
+    assert subject.endswith("OK: batch B1")
+    assert "Rows in: 1002, loaded: 999, quarantined: 1." in body
+    assert "invalid_year: 1" in body
+    assert "322 passed, 677 failed" in body
+    assert "s3://b/raw/bad.csv: rejected: missing columns: Gross" in body
+    assert "s3://b/raw/a.csv: 1000 in, 999 loaded, 1 quarantined" in body
+    assert "http://airflow/run" in body
+
+
+def test_gate_summary_names_checks_that_did_not_pass():
+    text = gate_summary([*GATE, {"contract": "c", "check": "duplicate movie_id", "outcome": "fail"}])
+    assert text.splitlines()[0] == "Quality gate: 1 passed, 1 warned, 1 failed."
+    assert "FAIL c: duplicate movie_id" in text
+    assert "WARN imdb_movies_staging: missing_percent(gross_usd) < 20" in text
+    assert "row_count" not in text
+
+
+def test_skipped_message_lists_the_skipped_objects():
+    subject, body = skipped_message(["s3://b/raw/a.csv"], run_id="r1", run_url="u")
+    assert "SKIPPED" in subject
+    assert "s3://b/raw/a.csv" in body
+
+
+def test_glue_package_zip_is_reproducible_and_importable_layout(tmp_path: Path):
+    package = tmp_path / "movies_quality"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "rules.py").write_text("X = 1\n")
+    (package / "notes.txt").write_text("not code")
+    first = build_zip(package)
+    (package / "sub" / "rules.py").touch()
+    assert build_zip(package) == first
+    names = zipfile.ZipFile(BytesIO(first)).namelist()
+    assert names == ["movies_quality/__init__.py", "movies_quality/sub/rules.py"]
