@@ -106,7 +106,7 @@ def mart_statements() -> list[str]:
 def dialect_of(conn: Any) -> str:
     """`redshift` or `postgres`, from the DB-API driver the Airflow connection type chose."""
     driver = type(conn).__module__.split(".")[0]
-    dialects = {"redshift_connector": "redshift", "psycopg2": "postgres"}
+    dialects = {"redshift_connector": "redshift", "psycopg2": "postgres", "psycopg": "postgres"}
     if driver not in dialects:
         raise ValueError(f"Unsupported warehouse connection {type(conn)!r}: expected redshift or postgres")
     return dialects[driver]
@@ -269,7 +269,9 @@ def load_staging_from(
     """`load_staging` with a boto3 S3 client instead of an Airflow connection id."""
     _check_batch_id(batch_id)
     if summary.get("batch_id") != batch_id:
-        raise StagingLoadError(f"summary.json of {output_uri} is for batch {summary.get('batch_id')!r}, not {batch_id!r}")
+        raise StagingLoadError(
+            f"summary.json of {output_uri} is for batch {summary.get('batch_id')!r}, not {batch_id!r}"
+        )
     if not output_uri.endswith(f"batch_id={batch_id}/"):
         raise StagingLoadError(f"Output URI {output_uri!r} is not the folder of batch {batch_id!r}")
     etags = {(bucket, key): etag for bucket, key, etag in map(_version, objects)}
@@ -366,14 +368,23 @@ def _copy_parquet_postgres(cursor: Any, s3_client: Any, parquet_objects: list[di
         table = pyarrow.parquet.read_table(io.BytesIO(body))
         if tuple(table.column_names) != STAGING_COLUMNS:
             raise StagingLoadError(
-                f"{uri}: columns {table.column_names} differ from the processed-Parquet contract {list(STAGING_COLUMNS)}"
+                f"{uri}: columns {table.column_names} differ from the processed-Parquet contract "
+                f"{list(STAGING_COLUMNS)}"
             )
         # CSV keeps NULL (empty, unquoted) apart from '' (quoted); decimals and int64 are written
         # exactly, timestamps with microseconds.
         buffer = io.BytesIO()
         pyarrow.csv.write_csv(table, buffer, pyarrow.csv.WriteOptions(include_header=False))
-        buffer.seek(0)
-        cursor.copy_expert(copy_sql, buffer)
+        _copy_from_stdin(cursor, copy_sql, buffer.getvalue())
+
+
+def _copy_from_stdin(cursor: Any, copy_sql: str, data: bytes) -> None:
+    # PostgresHook connects with psycopg 3 when it is installed (with SQLAlchemy 2), else psycopg2.
+    if hasattr(cursor, "copy_expert"):
+        cursor.copy_expert(copy_sql, io.BytesIO(data))
+    else:
+        with cursor.copy(copy_sql) as copy:
+            copy.write(data)
 
 
 def _copy_parquet_redshift(

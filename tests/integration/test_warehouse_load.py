@@ -1,0 +1,271 @@
+"""Loading batches into the warehouse on a real PostgreSQL server, from a real moto S3 server.
+
+The merge runs as SQLExecuteQueryOperator runs it: common-sql's DbApiHook.run with
+split_statements=True and autocommit=False, through a PostgresHook on an Airflow connection.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import psycopg
+import pytest
+from imdb_pipeline import warehouse
+
+from tests.integration.conftest_warehouse import BUCKET, processed_rows, publish_batch, seed_records
+
+pytest_plugins = ["tests.integration.conftest_warehouse"]
+pytestmark = pytest.mark.postgres
+
+SEED_KEY = "raw/imdb_movies_rating.csv"
+SEED_URI = f"s3://{BUCKET}/{SEED_KEY}"
+FIRST_BATCH = "20261125T200000Z-aaaa0001"
+SECOND_BATCH = "20261126T200000Z-bbbb0002"
+
+
+@pytest.fixture
+def warehouse_hook(pg_database: str, monkeypatch: pytest.MonkeyPatch):
+    """A PostgresHook on `redshift_default` pointing at the test database, as the local stack sets it."""
+    from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_REDSHIFT_DEFAULT", pg_database.replace("postgresql://", "postgres://", 1))
+    return PostgresHook(postgres_conn_id="redshift_default")
+
+
+def run_merge(hook, sql: str | None = None) -> None:
+    hook.run(
+        sql or warehouse.sql_text("movies/merge_imdb_movies.sql"),
+        autocommit=False,
+        split_statements=True,
+        # The DAG passes the batch id although the merge needs none: it must not disturb the SQL.
+        parameters={"batch_id": "ignored"},
+    )
+
+
+def snapshot(conn) -> dict:
+    """Every row of the warehouse tables, to compare states."""
+    tables = {
+        "movies": "select * from movies.imdb_movies order by movie_id",
+        "history": "select * from movies.rating_history order by movie_id, batch_id",
+        "ledger": "select * from movies.load_ledger order by batch_id, bucket, object_key",
+    }
+    with conn.cursor() as cursor:
+        result = {}
+        for name, query in tables.items():
+            cursor.execute(query)
+            result[name] = cursor.fetchall()
+    conn.rollback()
+    return result
+
+
+def scalar(conn, query: str, parameters=()):
+    with conn.cursor() as cursor:
+        cursor.execute(query, parameters)
+        value = cursor.fetchone()[0]
+    conn.rollback()
+    return value
+
+
+def load_seed(s3_client, batch_id: str = FIRST_BATCH) -> None:
+    """Publish the seed's processed output and stage it as the DAG task does: Airflow connections."""
+    records = seed_records()
+    rows = processed_rows(records, source_object=SEED_URI, batch_id=batch_id, ingested_at=datetime(2026, 11, 25, 20))
+    output_uri, _ = publish_batch(s3_client, batch_id, {SEED_URI: (len(records), rows)})
+    with warehouse.connect("redshift_default") as conn:
+        staged = warehouse.load_staging(
+            conn, batch_id=batch_id, output_uri=output_uri, summary=warehouse.read_summary("aws_default", output_uri),
+            objects=[{"bucket": BUCKET, "key": SEED_KEY, "etag": '"etag-seed-1"'}], aws_conn_id="aws_default",
+        )  # fmt: skip
+    assert staged == 999
+
+
+def test_ddl_applies_cleanly_twice(warehouse_conn) -> None:
+    warehouse.apply_ddl(warehouse_conn)
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'movies' and table_name = 'imdb_movies_staging' order by ordinal_position"
+        )
+        assert tuple(row[0] for row in cursor.fetchall()) == warehouse.STAGING_COLUMNS
+        cursor.execute("select table_name from information_schema.views where table_schema = 'marts'")
+        assert len(cursor.fetchall()) == 8
+
+
+def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, s3, warehouse_hook) -> None:
+    load_seed(s3)
+    run_merge(warehouse_hook)
+
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
+    assert scalar(warehouse_conn, "select count(*) from movies.rating_history where change_type = 'new'") == 999
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute("select status, etag, rows_in, rows_loaded, rows_quarantined from movies.load_ledger")
+        assert cursor.fetchall() == [("loaded", "etag-seed-1", 1000, 999, 1)]
+    warehouse_conn.rollback()
+    after_first = snapshot(warehouse_conn)
+
+    # The merge again (a task retry), then the whole batch again (a rerun of the DAG run).
+    run_merge(warehouse_hook)
+    load_seed(s3)
+    run_merge(warehouse_hook)
+    assert snapshot(warehouse_conn) == after_first
+
+    seed_version = ("imdb-quality-test", SEED_KEY, "etag-seed-1")
+    changed_version = ("imdb-quality-test", SEED_KEY, "etag-seed-2")
+    assert warehouse.loaded_versions(warehouse_conn, [seed_version, changed_version]) == {seed_version}
+    assert warehouse.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 1
+    assert warehouse.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 0
+    assert scalar(warehouse_conn, "select count(*) from movies.load_ledger where status = 'skipped'") == 1
+
+
+def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn, s3, warehouse_hook) -> None:
+    load_seed(s3)
+    run_merge(warehouse_hook)
+
+    records = seed_records()
+    valid = [record for record in records if record["Released_Year"].isdigit()]
+    changed = [dict(record) for record in valid[100:110]]
+    for number, record in enumerate(changed):
+        # Half change the rating, half only the votes.
+        if number % 2:
+            record["IMDB_Rating"] = str(Decimal(record["IMDB_Rating"]) - Decimal("0.1"))
+        else:
+            record["No_of_Votes"] = str(int(record["No_of_Votes"]) + 1000)
+    new = [
+        {**valid[number], "Series_Title": f"A New Movie {number}", "line": 0} for number in range(5)
+    ]
+    unchanged = valid[200:220]
+    update_records = [{**record, "line": line} for line, record in enumerate(changed + new + unchanged, start=2)]
+    update_uri = f"s3://{BUCKET}/raw/update.csv"
+    rows = processed_rows(update_records, source_object=update_uri, batch_id=SECOND_BATCH,
+                          ingested_at=datetime(2026, 11, 26, 20))  # fmt: skip
+    output_uri, summary = publish_batch(s3, SECOND_BATCH, {update_uri: (len(update_records), rows)})
+    warehouse.load_staging_from(
+        warehouse_conn, s3, batch_id=SECOND_BATCH, output_uri=output_uri, summary=summary,
+        objects=[(BUCKET, "raw/update.csv", "etag-update")],
+    )  # fmt: skip
+    run_merge(warehouse_hook)
+
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 1004
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute("select change_type, count(*) from movies.rating_history where batch_id = %s "
+                       "group by change_type order by change_type", (SECOND_BATCH,))  # fmt: skip
+        assert cursor.fetchall() == [("changed", 10), ("new", 5)]
+        changed_row = rows[1]
+        cursor.execute(
+            "select imdb_rating, no_of_votes, first_loaded_batch, last_loaded_batch from movies.imdb_movies "
+            "where movie_id = %s",
+            (changed_row["movie_id"],),
+        )
+        assert cursor.fetchone() == (changed_row["imdb_rating"], changed_row["no_of_votes"], FIRST_BATCH, SECOND_BATCH)
+        cursor.execute("select status, rows_in, rows_loaded from movies.load_ledger where batch_id = %s",
+                       (SECOND_BATCH,))  # fmt: skip
+        assert cursor.fetchall() == [("loaded", 35, 35)]
+    warehouse_conn.rollback()
+    assert scalar(warehouse_conn, "select count(*) from movies.rating_history") == 999 + 15
+
+
+def test_failure_between_merge_and_ledger_update_leaves_no_partial_state(warehouse_conn, s3, warehouse_hook) -> None:
+    load_seed(s3)
+    before = snapshot(warehouse_conn)
+    merge_sql = warehouse.sql_text("movies/merge_imdb_movies.sql")
+    ledger_update = merge_sql.index("update movies.load_ledger")
+    injected = "select cast('injected failure' as integer);\n\n"
+    failing_sql = merge_sql[:ledger_update] + injected + merge_sql[ledger_update:]
+
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+        run_merge(warehouse_hook, failing_sql)
+
+    assert snapshot(warehouse_conn) == before
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 0
+    # The same batch merges cleanly afterwards.
+    run_merge(warehouse_hook)
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
+
+
+def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, s3, warehouse_hook) -> None:
+    source = f"s3://{BUCKET}/raw/tricky.csv"
+    base = processed_rows(seed_records()[:1], source_object=source, batch_id=FIRST_BATCH,
+                          ingested_at=datetime(2026, 11, 25, 20, 1, 2, 345678))[0]  # fmt: skip
+    tricky = {
+        **base,
+        "movie_id": "0" * 32,
+        "series_title": "Robert'); DROP TABLE movies;--",
+        "overview": 'Quotes " and \' and a\nnewline, a comma and \\ a backslash',
+        "certificate": "",
+        "star4": None,
+        "imdb_rating": Decimal("9.9"),
+        "no_of_votes": 2**62,
+        "gross_usd": None,
+        "is_quality_movie": False,
+    }
+    output_uri, summary = publish_batch(s3, FIRST_BATCH, {source: (2, [tricky, base])})
+    warehouse.load_staging_from(warehouse_conn, s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+                                summary=summary, objects=[(BUCKET, "raw/tricky.csv", "e")])  # fmt: skip
+    run_merge(warehouse_hook)
+
+    columns = ", ".join(warehouse.STAGING_COLUMNS[:-2] + ("ingested_at",))
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute(f"select {columns} from movies.imdb_movies order by movie_id")
+        loaded = cursor.fetchall()
+        cursor.execute("select count(*) from information_schema.tables where table_schema = 'movies'")
+        assert cursor.fetchone()[0] == 5
+    expected = [tuple(row[name] for name in warehouse.STAGING_COLUMNS if name != "batch_id") for row in (tricky, base)]
+    assert sorted(loaded) == sorted(expected)
+
+
+def test_counts_that_do_not_reconcile_fail_naming_the_file_and_change_nothing(warehouse_conn, s3) -> None:
+    records = seed_records()[:10]
+    rows = processed_rows(records, source_object=SEED_URI, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
+    output_uri, summary = publish_batch(s3, FIRST_BATCH, {SEED_URI: (10, rows)})
+    summary["files"][0]["rows_valid"] = 11
+    summary["rows_valid"] = 11
+
+    with pytest.raises(warehouse.StagingLoadError, match=r"raw/imdb_movies_rating\.csv"):
+        warehouse.load_staging_from(warehouse_conn, s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+                                    summary=summary, objects=[(BUCKET, SEED_KEY, "e")])  # fmt: skip
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies_staging") == 0
+    assert scalar(warehouse_conn, "select count(*) from movies.load_ledger") == 0
+
+
+def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(warehouse_conn, s3, warehouse_hook) -> None:
+    records = seed_records()[:3]
+    first, second = f"s3://{BUCKET}/raw/a.csv", f"s3://{BUCKET}/raw/b.csv"
+    rows_a = processed_rows(records, source_object=first, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
+    # b.csv repeats the first movie with more votes: the later file's row wins, a.csv's is superseded.
+    rows_b = processed_rows(records[:1], source_object=second, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
+    rows_b[0]["no_of_votes"] += 5
+    broken = f"s3://{BUCKET}/raw/broken.csv"
+    output_uri, summary = publish_batch(
+        s3, FIRST_BATCH, {first: (3, rows_a), second: (1, rows_b)},
+        rejected={broken: "broken.csv line 1: header lacks column Series_Title"},
+    )  # fmt: skip
+    objects = [(BUCKET, "raw/a.csv", "ea"), (BUCKET, "raw/b.csv", "eb"), (BUCKET, "raw/broken.csv", "ec")]
+    warehouse.load_staging_from(warehouse_conn, s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+                                summary=summary, objects=objects)  # fmt: skip
+    run_merge(warehouse_hook)
+
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute("select object_key, status, rows_in, rows_loaded, reason from movies.load_ledger "
+                       "order by object_key")  # fmt: skip
+        ledger = cursor.fetchall()
+        cursor.execute("select no_of_votes from movies.imdb_movies where movie_id = %s", (rows_b[0]["movie_id"],))
+        assert cursor.fetchone()[0] == rows_b[0]["no_of_votes"]
+    assert ledger == [
+        ("raw/a.csv", "loaded", 3, 2, "1 valid rows superseded by a later row of the same movie in this batch"),
+        ("raw/b.csv", "loaded", 1, 1, None),
+        ("raw/broken.csv", "rejected", 0, 0, "broken.csv line 1: header lacks column Series_Title"),
+    ]
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 3
+
+
+def test_a_new_batch_abandons_a_staged_batch_that_was_never_merged(warehouse_conn, s3, warehouse_hook) -> None:
+    load_seed(s3)
+    load_seed(s3, batch_id=SECOND_BATCH)
+    run_merge(warehouse_hook)
+
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute("select batch_id, status from movies.load_ledger order by batch_id")
+        assert cursor.fetchall() == [(FIRST_BATCH, "abandoned"), (SECOND_BATCH, "loaded")]
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies where first_loaded_batch = %s",
+                  (SECOND_BATCH,)) == 999  # fmt: skip
