@@ -208,16 +208,18 @@ def contract_file(contract_name: str):
 def record_results(dbapi_conn: Any, batch_id: str, results: Iterable[CheckOutcome]) -> int:
     """Store the verdicts in movies.dq_results; a re-run replaces the batch's rows per contract.
 
-    Commits. Returns the number of rows written.
+    Commits (rolls back on error). Returns the number of rows written.
     """
+    from imdb_pipeline import warehouse
+
     outcomes = list(results)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     contracts = sorted({outcome.contract for outcome in outcomes})
-    with dbapi_conn.cursor() as cursor:
+    with warehouse._transaction(dbapi_conn) as cursor:
         for contract in contracts:
-            cursor.execute(_sql("delete_dq_results"), (batch_id, contract))
+            cursor.execute(warehouse.sql_text("quality/delete_dq_results.sql"), (batch_id, contract))
         cursor.executemany(
-            _sql("insert_dq_results"),
+            warehouse.sql_text("quality/insert_dq_results.sql"),
             [
                 (
                     batch_id,
@@ -233,7 +235,6 @@ def record_results(dbapi_conn: Any, batch_id: str, results: Iterable[CheckOutcom
                 for outcome in outcomes
             ],
         )
-    dbapi_conn.commit()
     return len(outcomes)
 
 
@@ -243,8 +244,12 @@ def previous_row_count(dbapi_conn: Any, batch_id: str) -> int:
     It is the floor for the target contract's "row count never shrinks" check. Other batches
     only, so that re-running a batch compares against the batch before it, not against itself.
     """
-    with dbapi_conn.cursor() as cursor:
-        cursor.execute(_sql("select_previous_row_count"), (TARGET_CONTRACT, batch_id))
+    from imdb_pipeline import warehouse
+
+    with warehouse._transaction(dbapi_conn) as cursor:
+        cursor.execute(
+            warehouse.sql_text("quality/select_previous_row_count.sql"), (TARGET_CONTRACT, batch_id)
+        )
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
@@ -252,17 +257,18 @@ def previous_row_count(dbapi_conn: Any, batch_id: str) -> int:
 def mark_ledger_quality_failed(dbapi_conn: Any, batch_id: str, failed_checks: Iterable[CheckOutcome]) -> int:
     """Ledger rows of the batch `staged` -> `quality_failed`, the reason naming the failed checks.
 
-    Commits. Returns the number of ledger rows changed.
+    Commits (rolls back on error). Returns the number of ledger rows changed.
     """
     names = "; ".join(f"{outcome.contract}: {outcome.check} ({outcome.name})" for outcome in failed_checks)
     reason = _clip(f"quality gate failed: {names}", _TEXT_MAX_CHARS)
-    with dbapi_conn.cursor() as cursor:
+    from imdb_pipeline import warehouse
+
+    with warehouse._transaction(dbapi_conn) as cursor:
         cursor.execute(
-            _sql("update_load_ledger_quality_failed"),
+            warehouse.sql_text("quality/update_load_ledger_quality_failed.sql"),
             (reason, datetime.now(UTC).replace(tzinfo=None), batch_id),
         )
         changed = cursor.rowcount
-    dbapi_conn.commit()
     return changed
 
 
@@ -355,7 +361,3 @@ def _redshift_cluster_credentials(conn: Any, extra: Mapping) -> tuple[str, str]:
 
 def _clip(text: str, max_chars: int) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
-
-
-def _sql(name: str) -> str:
-    return (config.include_dir() / "sql" / "quality" / f"{name}.sql").read_text()

@@ -72,6 +72,7 @@ class RecordingConnection:
     def __init__(self, rows=None, rowcount=0):
         self.statements: list[tuple[str, object]] = []
         self.commits = 0
+        self.rollbacks = 0
         self._rows = list(rows or [])
         self._rowcount = rowcount
 
@@ -80,12 +81,6 @@ class RecordingConnection:
 
         class Cursor:
             rowcount = connection._rowcount
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                return False
 
             def execute(self, sql, params=None):
                 connection.statements.append((sql, params))
@@ -96,10 +91,16 @@ class RecordingConnection:
             def fetchone(self):
                 return connection._rows.pop(0) if connection._rows else None
 
+            def close(self):
+                pass
+
         return Cursor()
 
     def commit(self):
         self.commits += 1
+
+    def rollback(self):
+        self.rollbacks += 1
 
 
 def test_postgres_data_source_from_connection():

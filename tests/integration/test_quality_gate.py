@@ -1,0 +1,271 @@
+"""The Soda quality gate against a real PostgreSQL server, on the Glue job's real output of the seed file.
+
+Each test gets a fresh database with the warehouse DDL, stages the seed batch (changed as the test
+needs) and verifies it with the same contract files that run on Redshift.
+"""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import psycopg2
+import psycopg2.extensions
+import pytest
+from imdb_pipeline import quality, warehouse
+
+pytestmark = [pytest.mark.postgres, pytest.mark.spark]
+
+REPO = Path(__file__).resolve().parents[2]
+SEED_FILE = REPO / "data" / "imdb_movies_rating.csv"
+SEED_OBJECT = "s3://imdb-quality-local/raw/imdb_movies_rating.csv"
+BATCH = "20261125T203000Z-5eed0001"
+NEXT_BATCH = "20261126T203000Z-5eed0002"
+
+
+@pytest.fixture(scope="module")
+def seed_rows(spark, tmp_path_factory) -> list[dict]:
+    """The processed rows the Glue job makes of the seed file: the seed batch."""
+    import pyarrow.parquet as pq
+    from movies_quality.job import JobSettings, run_job
+
+    output = tmp_path_factory.mktemp("glue") / f"batch_id={BATCH}"
+    run_job(
+        spark,
+        JobSettings(
+            input_uris=[str(SEED_FILE)], source_objects=[SEED_OBJECT], output_uri=str(output), batch_id=BATCH
+        ),
+    )
+    return pq.read_table(output / "processed").to_pylist()
+
+
+@pytest.fixture
+def conn(pg_database):
+    connection = psycopg2.connect(pg_database)
+    with connection.cursor() as cursor:
+        for statement in warehouse.ddl_statements("postgres"):
+            cursor.execute(statement)
+    connection.commit()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def data_source(pg_database) -> dict:
+    """Built as in the DAG: from an Airflow-like connection of type postgres."""
+    dsn = psycopg2.extensions.parse_dsn(pg_database)
+    airflow_connection = SimpleNamespace(
+        conn_id="redshift_default",
+        conn_type="postgres",
+        host=dsn["host"],
+        port=int(dsn["port"]),
+        login=dsn["user"],
+        password=dsn.get("password"),
+        schema=dsn["dbname"],
+        extra=None,
+    )
+    return quality.soda_data_source(airflow_connection)
+
+
+def stage(conn, rows: list[dict]) -> None:
+    columns = warehouse.STAGING_COLUMNS
+    with conn.cursor() as cursor:
+        cursor.execute("delete from movies.imdb_movies_staging")
+        cursor.executemany(
+            f"insert into movies.imdb_movies_staging ({', '.join(columns)}) "
+            f"values ({', '.join(['%s'] * len(columns))})",
+            [tuple(row[column] for column in columns) for row in rows],
+        )
+    conn.commit()
+
+
+def query(conn, sql: str, params=()) -> list[tuple]:
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def checks(outcomes) -> list[str]:
+    return sorted(outcome.check for outcome in outcomes)
+
+
+def test_seed_batch_passes_the_gate_and_every_verdict_is_recorded(conn, data_source, seed_rows):
+    stage(conn, seed_rows)
+
+    result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
+    quality.record_results(conn, BATCH, result)
+
+    assert len(seed_rows) == 999
+    assert [outcome for outcome in result if outcome.outcome != "pass"] == []
+    assert {
+        "checks.schema",
+        "checks.row_count",
+        "columns.movie_id.checks.missing",
+        "columns.movie_id.checks.duplicate",
+        "columns.imdb_rating.checks.invalid",
+        "columns.no_of_votes.checks.invalid",
+        "columns.released_year.checks.invalid",
+        "columns.meta_score.checks.missing",
+        "columns.gross_usd.checks.missing",
+        "columns.certificate.checks.invalid",
+    } <= set(checks(result))
+    row_count = next(outcome for outcome in result if outcome.check == "checks.row_count")
+    assert row_count.value == 999
+    stored = query(conn, "select check_path, outcome from movies.dq_results where batch_id = %s", (BATCH,))
+    assert sorted(stored) == sorted((outcome.check, "pass") for outcome in result)
+
+
+def test_duplicate_movie_id_fails_the_gate(conn, data_source, seed_rows):
+    stage(conn, [*seed_rows, dict(seed_rows[0])])
+
+    result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
+
+    assert checks(result.failed) == ["columns.movie_id.checks.duplicate"]
+    with pytest.raises(
+        quality.QualityGateFailed, match=r"columns\.movie_id\.checks\.duplicate \(movie_id is unique\)"
+    ):
+        result.raise_if_failed()
+
+
+def test_rating_of_11_fails_the_gate(conn, data_source, seed_rows):
+    from decimal import Decimal
+
+    rows = [dict(row) for row in seed_rows]
+    rows[10]["imdb_rating"] = Decimal("11.0")
+    stage(conn, rows)
+
+    result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
+
+    assert checks(result.failed) == ["columns.imdb_rating.checks.invalid"]
+    (failed,) = result.failed
+    assert failed.value == 1
+    with pytest.raises(quality.QualityGateFailed, match="imdb_rating between 1 and 10"):
+        result.raise_if_failed()
+
+
+def test_unknown_column_type_fails_the_schema_check(conn, data_source, seed_rows):
+    stage(conn, seed_rows)
+    with conn.cursor() as cursor:
+        cursor.execute("alter table movies.imdb_movies_staging alter column gross_usd type varchar(32)")
+    conn.commit()
+
+    result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
+
+    assert "checks.schema" in checks(result.failed)
+    schema = next(outcome for outcome in result.failed if outcome.check == "checks.schema")
+    assert schema.message == "column gross_usd is character varying(32), expected bigint"
+    with pytest.raises(quality.QualityGateFailed, match="columns and types match the contract"):
+        result.raise_if_failed()
+
+
+def test_warning_only_breach_passes_and_is_recorded(conn, data_source, seed_rows):
+    # 25 % of meta scores missing: past the 21 % warning, short of the 32 % failure.
+    rows = [dict(row) for row in seed_rows]
+    missing_already = sum(1 for row in rows if row["meta_score"] is None)
+    to_blank = [row for row in rows if row["meta_score"] is not None][: 250 - missing_already]
+    for row in to_blank:
+        row["meta_score"] = None
+    stage(conn, rows)
+
+    result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
+    quality.record_results(conn, BATCH, result)
+    result.raise_if_failed()
+
+    assert result.passed
+    assert checks(result.warned) == ["columns.meta_score.checks.missing"]
+    (warned,) = result.warned
+    assert warned.value == pytest.approx(25.025, abs=0.01)
+    assert warned.threshold == "fail unless value <= 32; warn unless value <= 21"
+    stored = query(
+        conn,
+        "select outcome, value from movies.dq_results where batch_id = %s and check_path = %s",
+        (BATCH, "columns.meta_score.checks.missing"),
+    )
+    assert stored == [("warn", pytest.approx(25.025, abs=0.01))]
+
+
+def test_rows_of_another_batch_in_staging_fail_the_gate(conn, data_source, seed_rows):
+    stage(conn, seed_rows)
+
+    result = quality.verify(quality.STAGING_CONTRACT, data_source, NEXT_BATCH)
+
+    assert checks(result.failed) == ["columns.batch_id.checks.invalid"]
+
+
+def test_missing_staging_table_fails_the_gate(conn, data_source):
+    with conn.cursor() as cursor:
+        cursor.execute("drop table movies.imdb_movies_staging")
+    conn.commit()
+
+    result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
+
+    assert not result.passed
+    assert quality.VERIFICATION_CHECK in checks(result.failed)
+
+
+def test_failed_gate_marks_the_ledger_and_a_rerun_replaces_its_results(conn, data_source, seed_rows):
+    with conn.cursor() as cursor:
+        for batch_id, key, status in [
+            (BATCH, "raw/imdb_movies_rating.csv", "staged"),
+            (BATCH, "raw/old.csv", "skipped"),
+            (NEXT_BATCH, "raw/other.csv", "staged"),
+        ]:
+            cursor.execute(
+                "insert into movies.load_ledger (batch_id, bucket, object_key, etag, status, rows_in,"
+                " rows_loaded, rows_quarantined)"
+                " values (%s, 'imdb-quality-local', %s, 'e', %s, 1000, 999, 1)",
+                (batch_id, key, status),
+            )
+    conn.commit()
+    stage(conn, [*seed_rows, dict(seed_rows[0])])
+
+    for _attempt in range(2):
+        result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
+        quality.record_results(conn, BATCH, result)
+        changed = quality.mark_ledger_quality_failed(conn, BATCH, result.failed)
+
+    assert changed == 1
+    ledger = query(conn, "select batch_id, object_key, status, reason from movies.load_ledger order by 1, 2")
+    assert [row[:3] for row in ledger] == [
+        (BATCH, "raw/imdb_movies_rating.csv", "quality_failed"),
+        (BATCH, "raw/old.csv", "skipped"),
+        (NEXT_BATCH, "raw/other.csv", "staged"),
+    ]
+    assert ledger[0][3] == (
+        "quality gate failed: imdb_movies_staging: columns.movie_id.checks.duplicate (movie_id is unique)"
+    )
+    assert ledger[1][3] is None and ledger[2][3] is None
+    stored = query(conn, "select count(*), count(distinct check_path) from movies.dq_results")
+    assert stored == [(len(result.outcomes), len(result.outcomes))]
+
+
+def test_target_row_count_never_shrinks(conn, data_source, seed_rows):
+    target_columns = [column for column in warehouse.STAGING_COLUMNS if column != "batch_id"]
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            f"insert into movies.imdb_movies ({', '.join(target_columns)}, first_loaded_batch,"
+            f" last_loaded_batch, updated_at)"
+            f" values ({', '.join(['%s'] * len(target_columns))}, %s, %s, now())",
+            [(*(row[column] for column in target_columns), BATCH, BATCH) for row in seed_rows],
+        )
+    conn.commit()
+    first = quality.verify(
+        quality.TARGET_CONTRACT,
+        data_source,
+        BATCH,
+        variables={"previous_row_count": quality.previous_row_count(conn, BATCH)},
+    )
+    quality.record_results(conn, BATCH, first)
+    with conn.cursor() as cursor:
+        cursor.execute("delete from movies.imdb_movies where source_line < 12")
+    conn.commit()
+
+    floor = quality.previous_row_count(conn, NEXT_BATCH)
+    second = quality.verify(
+        quality.TARGET_CONTRACT, data_source, NEXT_BATCH, variables={"previous_row_count": floor}
+    )
+
+    assert first.passed, [outcome.describe() for outcome in first.failed]
+    assert floor == 999
+    assert checks(second.failed) == ["checks.row_count"]
+    (shrunk,) = second.failed
+    assert shrunk.value == 989
+    assert shrunk.threshold == "fail unless value >= 999"
