@@ -39,6 +39,8 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
     ingested_at should be time-zone aware (UTC); it defaults to now.
     """
     ingested_at = ingested_at or datetime.now(UTC)
+    # Parquet INT96 timestamps are deprecated; Redshift COPY and pyarrow read microseconds.
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     output_uri = settings.output_uri.rstrip("/")
     files = inspect_files(spark, settings.input_uris, settings.source_objects)
     for layout in files:
