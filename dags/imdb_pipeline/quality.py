@@ -99,19 +99,19 @@ class QualityGateFailed(Exception):
 
 def verify_staging(conn_id: str, batch_id: str) -> GateResult:
     """The gate: verify the staged batch against the staging contract, over Airflow connection `conn_id`."""
-    from airflow.sdk import Connection
+    from airflow.sdk import BaseHook
 
-    return verify(STAGING_CONTRACT, soda_data_source(Connection.get(conn_id)), batch_id)
+    return verify(STAGING_CONTRACT, soda_data_source(BaseHook.get_connection(conn_id)), batch_id)
 
 
 def verify_target(dbapi_conn: Any, conn_id: str, batch_id: str) -> GateResult:
     """Verify movies.imdb_movies after the merge; its row count may not fall below the last accepted one."""
-    from airflow.sdk import Connection
+    from airflow.sdk import BaseHook
 
     floor = previous_row_count(dbapi_conn, batch_id)
     return verify(
         TARGET_CONTRACT,
-        soda_data_source(Connection.get(conn_id)),
+        soda_data_source(BaseHook.get_connection(conn_id)),
         batch_id,
         variables={"previous_row_count": floor},
     )

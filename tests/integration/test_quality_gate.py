@@ -182,6 +182,20 @@ def test_warning_only_breach_passes_and_is_recorded(conn, data_source, seed_rows
     assert stored == [("warn", pytest.approx(25.025, abs=0.01))]
 
 
+def test_gate_over_the_airflow_connection_as_the_dag_runs_it(monkeypatch, conn, pg_database, seed_rows):
+    """verify_staging reads the warehouse connection from Airflow (here from the environment)."""
+    monkeypatch.setenv("AIRFLOW_CONN_REDSHIFT_DEFAULT", pg_database)
+    stage(conn, [*seed_rows, dict(seed_rows[0])])
+
+    result = quality.verify_staging("redshift_default", BATCH)
+    quality.record_results(conn, BATCH, result)
+
+    assert checks(result.failed) == ["columns.movie_id.checks.duplicate"]
+    stored = query(conn, "select check_path from movies.dq_results where outcome = 'fail'")
+    assert stored == [("columns.movie_id.checks.duplicate",)]
+    assert quality.parse_results_json(quality.results_json(result)) == list(result)
+
+
 def test_rows_of_another_batch_in_staging_fail_the_gate(conn, data_source, seed_rows):
     stage(conn, seed_rows)
 
