@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from imdb_pipeline import config
@@ -24,7 +25,6 @@ from imdb_pipeline import config
 DATA_SOURCE_NAME = "imdb_warehouse"
 STAGING_CONTRACT = "imdb_movies_staging"
 TARGET_CONTRACT = "imdb_movies"
-OUTCOMES = ("pass", "warn", "fail")
 # The pseudo-check recorded when Soda reports errors outside any check (unknown table, bad SQL).
 VERIFICATION_CHECK = "verification"
 
@@ -200,7 +200,7 @@ def verify(
     return GateResult(batch_id=batch_id, contract=contract_name, outcomes=tuple(outcomes))
 
 
-def contract_file(contract_name: str):
+def contract_file(contract_name: str) -> Path:
     """Path of a contract: one YAML file per dataset in include/soda/."""
     return config.include_dir() / "soda" / f"{contract_name}.yml"
 
@@ -247,9 +247,7 @@ def previous_row_count(dbapi_conn: Any, batch_id: str) -> int:
     from imdb_pipeline import warehouse
 
     with warehouse._transaction(dbapi_conn) as cursor:
-        cursor.execute(
-            warehouse.sql_text("quality/select_previous_row_count.sql"), (TARGET_CONTRACT, batch_id)
-        )
+        cursor.execute(warehouse.sql_text("quality/select_previous_row_count.sql"), (TARGET_CONTRACT, batch_id))
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
@@ -259,9 +257,10 @@ def mark_ledger_quality_failed(dbapi_conn: Any, batch_id: str, failed_checks: It
 
     Commits (rolls back on error). Returns the number of ledger rows changed.
     """
+    from imdb_pipeline import warehouse
+
     names = "; ".join(f"{outcome.contract}: {outcome.check} ({outcome.name})" for outcome in failed_checks)
     reason = _clip(f"quality gate failed: {names}", _TEXT_MAX_CHARS)
-    from imdb_pipeline import warehouse
 
     with warehouse._transaction(dbapi_conn) as cursor:
         cursor.execute(
@@ -289,21 +288,20 @@ def _check_outcome(contract_name: str, check_result: Any) -> CheckOutcome | None
         return None
     check = check_result.check
     value = check_result.threshold_value
+    threshold = _threshold_text(check)
     if soda_outcome == "NOT_EVALUATED":
         message = "not evaluated (the query for this check failed; see the verification errors)"
     elif check.type == "schema":
         message = _schema_message(check_result)
     else:
-        diagnostics = ", ".join(
-            f"{key} {val}" for key, val in (check_result.diagnostic_metric_values or {}).items()
-        )
-        message = f"value {value} ({diagnostics}); threshold: {_threshold_text(check)}"
+        diagnostics = ", ".join(f"{key} {val}" for key, val in (check_result.diagnostic_metric_values or {}).items())
+        message = f"value {value} ({diagnostics}); threshold: {threshold}"
     return CheckOutcome(
         contract=contract_name,
         check=check.relative_path,
         name=check.name or check.relative_path,
         value=float(value) if isinstance(value, int | float) else None,
-        threshold=_threshold_text(check),
+        threshold=threshold,
         outcome=_SODA_OUTCOMES[soda_outcome],
         message=message,
     )
@@ -317,9 +315,7 @@ def _schema_message(check_result: Any) -> str:
     if check_result.actual_column_names_not_expected:
         problems.append("unexpected columns " + ", ".join(check_result.actual_column_names_not_expected))
     for mismatch in check_result.column_data_type_mismatches:
-        problems.append(
-            f"column {mismatch.column} is {mismatch.get_actual()}, expected {mismatch.get_expected()}"
-        )
+        problems.append(f"column {mismatch.column} is {mismatch.get_actual()}, expected {mismatch.get_expected()}")
     if check_result.are_columns_out_of_order:
         problems.append("columns out of order")
     return "; ".join(problems) if problems else "columns and types as expected"

@@ -200,9 +200,7 @@ def test_outcome_carries_value_thresholds_and_diagnostics():
 
 
 def test_schema_message_names_each_difference():
-    mismatch = SimpleNamespace(
-        column="imdb_rating", get_actual=lambda: "varchar", get_expected=lambda: "numeric"
-    )
+    mismatch = SimpleNamespace(column="imdb_rating", get_actual=lambda: "varchar", get_expected=lambda: "numeric")
     result = check_result(outcome="FAILED", check_type="schema", value=3)
     result.expected_column_names_not_actual = ["gross_usd"]
     result.actual_column_names_not_expected = ["gross"]
@@ -337,3 +335,22 @@ def test_contracts_are_valid_soda_contracts(contract):
 def test_missing_contract_is_a_clear_error():
     with pytest.raises(FileNotFoundError, match="no_such_contract"):
         quality.verify("no_such_contract", {"connection": {"database": "dev"}}, "B1")
+
+
+def test_a_failed_write_rolls_back_and_raises():
+    class FailingConnection(RecordingConnection):
+        def cursor(self):
+            cursor = super().cursor()
+
+            def executemany(sql, seq):
+                raise RuntimeError("disk full")
+
+            cursor.executemany = executemany
+            return cursor
+
+    connection = FailingConnection()
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        quality.record_results(connection, "B1", [outcome()])
+
+    assert (connection.commits, connection.rollbacks) == (0, 1)
