@@ -144,7 +144,7 @@ def publish_batch(s3, batch_id: str, files: dict[str, tuple[int, list[dict]]], r
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> str:
+def warehouse_moto_endpoint() -> str:
     """A moto server over HTTP for this test session, with the test bucket."""
     from moto.server import ThreadedMotoServer
 
@@ -157,19 +157,21 @@ def moto_endpoint() -> str:
 
 
 @pytest.fixture
-def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch):
+def warehouse_s3(warehouse_moto_endpoint: str, monkeypatch: pytest.MonkeyPatch):
     """A boto3 S3 client on the moto server with an empty test bucket; also as Airflow's aws_default."""
     import requests
 
-    requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
+    requests.post(f"{warehouse_moto_endpoint}/moto-api/reset", timeout=10)
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     monkeypatch.setenv(
         "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps({"conn_type": "aws", "extra": {"endpoint_url": moto_endpoint, "region_name": "us-east-1"}}),
+        json.dumps(
+            {"conn_type": "aws", "extra": {"endpoint_url": warehouse_moto_endpoint, "region_name": "us-east-1"}}
+        ),
     )
-    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    client = boto3.client("s3", endpoint_url=warehouse_moto_endpoint, region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
     return client
 

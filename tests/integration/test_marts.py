@@ -32,16 +32,16 @@ def merge(conn) -> None:
 
 
 @pytest.fixture
-def filled_warehouse(warehouse_conn, s3):
+def filled_warehouse(warehouse_conn, warehouse_s3):
     """Two merged batches (the seed, then 40 of its movies with new ratings and votes) and gate results."""
     records = seed_records()
     seed_uri, update_uri = f"s3://{BUCKET}/raw/seed.csv", f"s3://{BUCKET}/raw/update.csv"
     first = processed_rows(records, source_object=seed_uri, batch_id="b1", ingested_at=datetime(2026, 1, 1))
     output_uri, summary = publish_batch(
-        s3, "b1", {seed_uri: (len(records), first)}, rejected={f"s3://{BUCKET}/raw/bad.csv": "no header"}
+        warehouse_s3, "b1", {seed_uri: (len(records), first)}, rejected={f"s3://{BUCKET}/raw/bad.csv": "no header"}
     )
     objects = [(BUCKET, "raw/seed.csv", "e1"), (BUCKET, "raw/bad.csv", "e2")]
-    warehouse.load_staging_from(warehouse_conn, s3, batch_id="b1", output_uri=output_uri, summary=summary,
+    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id="b1", output_uri=output_uri, summary=summary,
                                 objects=objects)  # fmt: skip
     merge(warehouse_conn)
 
@@ -50,8 +50,8 @@ def filled_warehouse(warehouse_conn, s3):
         record["IMDB_Rating"] = str(Decimal(record["IMDB_Rating"]) + Decimal("0.1") * (number % 3 - 1))
         record["No_of_Votes"] = str(int(record["No_of_Votes"]) + 17 * number)
     second = processed_rows(changed, source_object=update_uri, batch_id="b2", ingested_at=datetime(2026, 2, 1))
-    output_uri, summary = publish_batch(s3, "b2", {update_uri: (len(changed), second)})
-    warehouse.load_staging_from(warehouse_conn, s3, batch_id="b2", output_uri=output_uri, summary=summary,
+    output_uri, summary = publish_batch(warehouse_s3, "b2", {update_uri: (len(changed), second)})
+    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id="b2", output_uri=output_uri, summary=summary,
                                 objects=[(BUCKET, "raw/update.csv", "e3")])  # fmt: skip
     merge(warehouse_conn)
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 from imdb_pipeline import warehouse
+from imdb_pipeline.batch import ObjectVersion
 
 from tests.integration.conftest_warehouse import BUCKET, processed_rows, publish_batch, seed_records
 
@@ -92,8 +93,8 @@ def test_ddl_applies_cleanly_twice(warehouse_conn) -> None:
         assert len(cursor.fetchall()) == 8
 
 
-def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, s3, warehouse_hook) -> None:
-    load_seed(s3)
+def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
+    load_seed(warehouse_s3)
     run_merge(warehouse_hook)
 
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
@@ -106,20 +107,21 @@ def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, s3,
 
     # The merge again (a task retry), then the whole batch again (a rerun of the DAG run).
     run_merge(warehouse_hook)
-    load_seed(s3)
+    load_seed(warehouse_s3)
     run_merge(warehouse_hook)
     assert snapshot(warehouse_conn) == after_first
 
-    seed_version = ("imdb-quality-test", SEED_KEY, "etag-seed-1")
-    changed_version = ("imdb-quality-test", SEED_KEY, "etag-seed-2")
+    # The DAG passes its own ObjectVersion objects and tests membership in the result.
+    seed_version = ObjectVersion(BUCKET, SEED_KEY, "etag-seed-1")
+    changed_version = ObjectVersion(BUCKET, SEED_KEY, "etag-seed-2")
     assert warehouse.loaded_versions(warehouse_conn, [seed_version, changed_version]) == {seed_version}
     assert warehouse.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 1
     assert warehouse.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 0
     assert scalar(warehouse_conn, "select count(*) from movies.load_ledger where status = 'skipped'") == 1
 
 
-def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn, s3, warehouse_hook) -> None:
-    load_seed(s3)
+def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
+    load_seed(warehouse_s3)
     run_merge(warehouse_hook)
 
     records = seed_records()
@@ -131,17 +133,15 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
             record["IMDB_Rating"] = str(Decimal(record["IMDB_Rating"]) - Decimal("0.1"))
         else:
             record["No_of_Votes"] = str(int(record["No_of_Votes"]) + 1000)
-    new = [
-        {**valid[number], "Series_Title": f"A New Movie {number}", "line": 0} for number in range(5)
-    ]
+    new = [{**valid[number], "Series_Title": f"A New Movie {number}", "line": 0} for number in range(5)]
     unchanged = valid[200:220]
     update_records = [{**record, "line": line} for line, record in enumerate(changed + new + unchanged, start=2)]
     update_uri = f"s3://{BUCKET}/raw/update.csv"
     rows = processed_rows(update_records, source_object=update_uri, batch_id=SECOND_BATCH,
                           ingested_at=datetime(2026, 11, 26, 20))  # fmt: skip
-    output_uri, summary = publish_batch(s3, SECOND_BATCH, {update_uri: (len(update_records), rows)})
+    output_uri, summary = publish_batch(warehouse_s3, SECOND_BATCH, {update_uri: (len(update_records), rows)})
     warehouse.load_staging_from(
-        warehouse_conn, s3, batch_id=SECOND_BATCH, output_uri=output_uri, summary=summary,
+        warehouse_conn, warehouse_s3, batch_id=SECOND_BATCH, output_uri=output_uri, summary=summary,
         objects=[(BUCKET, "raw/update.csv", "etag-update")],
     )  # fmt: skip
     run_merge(warehouse_hook)
@@ -165,8 +165,10 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
     assert scalar(warehouse_conn, "select count(*) from movies.rating_history") == 999 + 15
 
 
-def test_failure_between_merge_and_ledger_update_leaves_no_partial_state(warehouse_conn, s3, warehouse_hook) -> None:
-    load_seed(s3)
+def test_failure_between_merge_and_ledger_update_leaves_no_partial_state(
+    warehouse_conn, warehouse_s3, warehouse_hook
+) -> None:
+    load_seed(warehouse_s3)
     before = snapshot(warehouse_conn)
     merge_sql = warehouse.sql_text("movies/merge_imdb_movies.sql")
     ledger_update = merge_sql.index("update movies.load_ledger")
@@ -183,7 +185,7 @@ def test_failure_between_merge_and_ledger_update_leaves_no_partial_state(warehou
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
 
 
-def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, s3, warehouse_hook) -> None:
+def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
     source = f"s3://{BUCKET}/raw/tricky.csv"
     base = processed_rows(seed_records()[:1], source_object=source, batch_id=FIRST_BATCH,
                           ingested_at=datetime(2026, 11, 25, 20, 1, 2, 345678))[0]  # fmt: skip
@@ -191,7 +193,7 @@ def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, s3, war
         **base,
         "movie_id": "0" * 32,
         "series_title": "Robert'); DROP TABLE movies;--",
-        "overview": 'Quotes " and \' and a\nnewline, a comma and \\ a backslash',
+        "overview": "Quotes \" and ' and a\nnewline, a comma and \\ a backslash",
         "certificate": "",
         "star4": None,
         "imdb_rating": Decimal("9.9"),
@@ -199,8 +201,8 @@ def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, s3, war
         "gross_usd": None,
         "is_quality_movie": False,
     }
-    output_uri, summary = publish_batch(s3, FIRST_BATCH, {source: (2, [tricky, base])})
-    warehouse.load_staging_from(warehouse_conn, s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+    output_uri, summary = publish_batch(warehouse_s3, FIRST_BATCH, {source: (2, [tricky, base])})
+    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=[(BUCKET, "raw/tricky.csv", "e")])  # fmt: skip
     run_merge(warehouse_hook)
 
@@ -214,21 +216,23 @@ def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, s3, war
     assert sorted(loaded) == sorted(expected)
 
 
-def test_counts_that_do_not_reconcile_fail_naming_the_file_and_change_nothing(warehouse_conn, s3) -> None:
+def test_counts_that_do_not_reconcile_fail_naming_the_file_and_change_nothing(warehouse_conn, warehouse_s3) -> None:
     records = seed_records()[:10]
     rows = processed_rows(records, source_object=SEED_URI, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
-    output_uri, summary = publish_batch(s3, FIRST_BATCH, {SEED_URI: (10, rows)})
+    output_uri, summary = publish_batch(warehouse_s3, FIRST_BATCH, {SEED_URI: (10, rows)})
     summary["files"][0]["rows_valid"] = 11
     summary["rows_valid"] = 11
 
     with pytest.raises(warehouse.StagingLoadError, match=r"raw/imdb_movies_rating\.csv"):
-        warehouse.load_staging_from(warehouse_conn, s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+        warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                     summary=summary, objects=[(BUCKET, SEED_KEY, "e")])  # fmt: skip
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies_staging") == 0
     assert scalar(warehouse_conn, "select count(*) from movies.load_ledger") == 0
 
 
-def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(warehouse_conn, s3, warehouse_hook) -> None:
+def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(
+    warehouse_conn, warehouse_s3, warehouse_hook
+) -> None:
     records = seed_records()[:3]
     first, second = f"s3://{BUCKET}/raw/a.csv", f"s3://{BUCKET}/raw/b.csv"
     rows_a = processed_rows(records, source_object=first, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
@@ -237,11 +241,11 @@ def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(warehouse
     rows_b[0]["no_of_votes"] += 5
     broken = f"s3://{BUCKET}/raw/broken.csv"
     output_uri, summary = publish_batch(
-        s3, FIRST_BATCH, {first: (3, rows_a), second: (1, rows_b)},
+        warehouse_s3, FIRST_BATCH, {first: (3, rows_a), second: (1, rows_b)},
         rejected={broken: "broken.csv line 1: header lacks column Series_Title"},
     )  # fmt: skip
     objects = [(BUCKET, "raw/a.csv", "ea"), (BUCKET, "raw/b.csv", "eb"), (BUCKET, "raw/broken.csv", "ec")]
-    warehouse.load_staging_from(warehouse_conn, s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=objects)  # fmt: skip
     run_merge(warehouse_hook)
 
@@ -259,9 +263,11 @@ def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(warehouse
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 3
 
 
-def test_a_new_batch_abandons_a_staged_batch_that_was_never_merged(warehouse_conn, s3, warehouse_hook) -> None:
-    load_seed(s3)
-    load_seed(s3, batch_id=SECOND_BATCH)
+def test_a_new_batch_abandons_a_staged_batch_that_was_never_merged(
+    warehouse_conn, warehouse_s3, warehouse_hook
+) -> None:
+    load_seed(warehouse_s3)
+    load_seed(warehouse_s3, batch_id=SECOND_BATCH)
     run_merge(warehouse_hook)
 
     with warehouse_conn.cursor() as cursor:
