@@ -90,6 +90,14 @@ with DAG(
 ) as dag:
 
     @task
+    def create_warehouse_tables() -> None:
+        """Create the warehouse schema where it is missing (idempotent), so a new environment just works."""
+        from imdb_pipeline import warehouse
+
+        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
+            warehouse.apply_ddl(conn)
+
+    @task
     def resolve_batch(**context) -> dict:
         """The object versions this run loads; an empty batch ends the run as skipped."""
         from airflow.exceptions import AirflowSkipException
@@ -157,6 +165,7 @@ with DAG(
                 batch_id=batch["batch_id"],
                 output_uri=batch["output_uri"],
                 summary=summary,
+                objects=batch["objects"],
                 aws_conn_id=config.AWS_CONN_ID,
                 iam_role=config.get("imdb_redshift_iam_role"),
             )
@@ -253,7 +262,6 @@ with DAG(
         task_id="merge_imdb_movies",
         conn_id=config.WAREHOUSE_CONN_ID,
         sql="movies/merge_imdb_movies.sql",
-        parameters={"batch_id": batch["batch_id"]},
         split_statements=True,
         # One transaction: MERGE, rating history and ledger commit together or not at all.
         autocommit=False,
@@ -294,6 +302,7 @@ with DAG(
     )
 
     chain(
+        create_warehouse_tables(),
         batch,
         wait_for_objects,
         glue_package_uri,
