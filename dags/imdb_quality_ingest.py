@@ -171,28 +171,41 @@ with DAG(
             )
         return summary
 
-    @task
-    def quality_gate(batch: dict) -> list[dict]:
-        """Verify staging against its Soda contract; a failed check stops the batch before the merge."""
+    def record_verdicts(batch: dict, results, results_file: str) -> list[dict]:
+        """Keep a verification's verdicts in dq_results and beside the batch in S3; fail on a failed check."""
         from airflow.exceptions import AirflowFailException
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from imdb_pipeline import quality, warehouse
 
-        results = quality.verify_staging(config.WAREHOUSE_CONN_ID, batch["batch_id"])
         S3Hook(aws_conn_id=config.AWS_CONN_ID).load_string(
-            quality.results_json(results),
-            f"{batch['output_uri']}dq_results.json",
-            replace=True,
+            quality.results_json(results), f"{batch['output_uri']}{results_file}", replace=True
         )
         with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
             quality.record_results(conn, batch["batch_id"], results)
-            failed = [result for result in results if result.outcome == "fail"]
-            if failed:
-                quality.mark_ledger_quality_failed(conn, batch["batch_id"], failed)
-        if failed:
+            if results.failed and results.contract == quality.STAGING_CONTRACT:
+                quality.mark_ledger_quality_failed(conn, batch["batch_id"], results.failed)
+        if results.failed:
             # The data will not change on a retry: fail at once, naming every failed check.
-            raise AirflowFailException(str(quality.QualityGateFailed(failed)))
-        return [result.as_dict() for result in results]
+            raise AirflowFailException(str(quality.QualityGateFailed(results.failed)))
+        return [outcome.as_dict() for outcome in results]
+
+    @task
+    def quality_gate(batch: dict) -> list[dict]:
+        """Verify staging against its Soda contract; a failed check stops the batch before the merge."""
+        from imdb_pipeline import quality
+
+        return record_verdicts(
+            batch, quality.verify_staging(config.WAREHOUSE_CONN_ID, batch["batch_id"]), "dq_results.json"
+        )
+
+    @task
+    def verify_merged_table(batch: dict) -> list[dict]:
+        """Verify imdb_movies after the merge (no duplicates, never shrinks); a breach alerts on SNS."""
+        from imdb_pipeline import quality, warehouse
+
+        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
+            results = quality.verify_target(conn, config.WAREHOUSE_CONN_ID, batch["batch_id"])
+        return record_verdicts(batch, results, "dq_results_target.json")
 
     @task.short_circuit(ignore_downstream_trigger_rules=False)
     def athena_configured() -> bool:
@@ -206,10 +219,12 @@ with DAG(
 
     # Runs when the merge did, whether or not the optional AWS-only refreshes were skipped.
     @task(trigger_rule="none_failed_min_one_success")
-    def success_notice(batch: dict, summary: dict, gate_results: list[dict], **context) -> dict:
+    def success_notice(
+        batch: dict, summary: dict, gate_results: list[dict], target_results: list[dict], **context
+    ) -> dict:
         """Subject and body of the success notification."""
         subject, message = notifications.success_message(
-            summary, gate_results, batch_id=batch["batch_id"], run_url=context["ti"].log_url
+            summary, [*gate_results, *target_results], batch_id=batch["batch_id"], run_url=context["ti"].log_url
         )
         return {"subject": subject, "message": message}
 
@@ -292,7 +307,8 @@ with DAG(
         wait_for_completion=False,
     )
 
-    notice = success_notice(batch, summary, gate_results)
+    target_results = verify_merged_table(batch)
+    notice = success_notice(batch, summary, gate_results, target_results)
     notify_success = SnsPublishOperator(
         task_id="notify_success",
         aws_conn_id=config.AWS_CONN_ID,
@@ -310,6 +326,7 @@ with DAG(
         summary,
         gate_results,
         merge_imdb_movies,
+        target_results,
         refresh_marts,
     )
     chain(refresh_marts, athena_configured(), add_athena_partition, notice)

@@ -55,7 +55,7 @@ def gate_summary(gate_results: Sequence[Mapping]) -> str:
     lines = [f"Quality gate: {counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed."]
     for result in gate_results:
         if result["outcome"] != "pass":
-            lines.append(f"  - {result['outcome'].upper()} {result['contract']}: {result['check']}")
+            lines.append(f"  - {result['outcome'].upper()} {result['contract']}: {result['name']}: {result['message']}")
     return "\n".join(lines)
 
 

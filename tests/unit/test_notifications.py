@@ -24,8 +24,9 @@ SUMMARY = {
     "quality_rule": {"rule": "imdb_rating strictly between 8.0 and 10.3", "rows_passed": 322, "rows_failed": 677},
 }
 GATE = [
-    {"contract": "imdb_movies_staging", "check": "row_count > 0", "outcome": "pass"},
-    {"contract": "imdb_movies_staging", "check": "missing_percent(gross_usd) < 20", "outcome": "warn"},
+    {"contract": "imdb_movies_staging", "name": "has rows", "message": "1000 rows", "outcome": "pass"},
+    {"contract": "imdb_movies_staging", "name": "gross_usd mostly present", "message": "25% missing",
+     "outcome": "warn"},
 ]
 
 
@@ -41,11 +42,12 @@ def test_success_message_summarises_the_batch():
 
 
 def test_gate_summary_names_checks_that_did_not_pass():
-    text = gate_summary([*GATE, {"contract": "c", "check": "duplicate movie_id", "outcome": "fail"}])
+    text = gate_summary([*GATE, {"contract": "c", "name": "movie_id is unique", "message": "2 duplicates",
+                                 "outcome": "fail"}])
     assert text.splitlines()[0] == "Quality gate: 1 passed, 1 warned, 1 failed."
-    assert "FAIL c: duplicate movie_id" in text
-    assert "WARN imdb_movies_staging: missing_percent(gross_usd) < 20" in text
-    assert "row_count" not in text
+    assert "FAIL c: movie_id is unique: 2 duplicates" in text
+    assert "WARN imdb_movies_staging: gross_usd mostly present: 25% missing" in text
+    assert "has rows" not in text
 
 
 def test_skipped_message_lists_the_skipped_objects():
