@@ -1,0 +1,177 @@
+"""The AWS emulator: moto's server, with Glue job runs executed for real by local_stack.glue_runner.
+
+Run as `python -m local_stack.emulator --port N --state-dir D`. moto is pinned exactly
+(requirements-dev.txt) because this module patches its Glue backend: a job run stays STARTING,
+then RUNNING while its script runs, then SUCCEEDED or FAILED with the script's error message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from local_stack.settings import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
+
+log = logging.getLogger("local_stack.emulator")
+READY_LINE = "emulator ready on"
+# Status changes come only from the runner: moto's automatic progression is switched off.
+_NEVER = {"progression": "manual", "times": 2**62}
+
+
+class GlueRunExecutor:
+    """Runs StartJobRun requests on a small thread pool against this emulator's own endpoint."""
+
+    def __init__(self, endpoint_url: str, runs_dir: Path, max_concurrent_runs: int = 2):
+        self.endpoint_url = endpoint_url
+        self.runs_dir = runs_dir
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrent_runs, thread_name_prefix="glue-run")
+
+    def submit(self, job, job_run, region: str) -> None:
+        from local_stack.glue_runner import RunRequest
+
+        request = RunRequest(
+            run_id=job_run.job_run_id,
+            job_name=job.name,
+            script_location=(job.command or {}).get("ScriptLocation", ""),
+            arguments=dict(job_run.arguments or {}),
+        )
+        self._pool.submit(self._run, request, job_run, region)
+
+    def _run(self, request, job_run, region: str) -> None:
+        import boto3
+
+        from local_stack.glue_runner import execute_run
+
+        job_run.status = "RUNNING"
+        started = time.monotonic()
+        log.info("glue run %s of %s started", request.run_id, request.job_name)
+        try:
+            s3 = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=region,
+                              aws_access_key_id=DUMMY_ACCESS_KEY_ID,
+                              aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY)
+            result = execute_run(request, self.runs_dir, s3)
+            job_run.error_message = result.error_message
+            final_status = "SUCCEEDED" if result.succeeded else "FAILED"
+        except Exception as error:  # the run must end in a final state whatever broke
+            log.exception("glue run %s crashed", request.run_id)
+            job_run.error_message = f"local Glue runner error: {type(error).__name__}: {error}"
+            final_status = "FAILED"
+        job_run.execution_seconds = int(time.monotonic() - started)
+        job_run.completed_on = datetime.now(UTC)
+        job_run.status = final_status
+        log.info("glue run %s %s", request.run_id, final_status)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# UpdateJob overwrites the whole definition (AWS semantics); absent fields take these values.
+_JOB_UPDATE_FIELDS = {
+    "Description": ("description", None), "LogUri": ("log_uri", None), "Role": ("role", None),
+    "ExecutionProperty": ("execution_property", {}), "Command": ("command", None),
+    "DefaultArguments": ("default_arguments", {}), "NonOverridableArguments": ("non_overridable_arguments", None),
+    "Connections": ("connections", None), "MaxRetries": ("max_retries", None),
+    "AllocatedCapacity": ("allocated_capacity", None), "Timeout": ("timeout", None),
+    "MaxCapacity": ("max_capacity", None), "SecurityConfiguration": ("security_configuration", None),
+    "NotificationProperty": ("notification_property", None), "GlueVersion": ("glue_version", None),
+    "NumberOfWorkers": ("number_of_workers", None), "WorkerType": ("worker_type", None),
+    "CodeGenConfigurationNodes": ("code_gen_configuration_nodes", None),
+    "ExecutionClass": ("execution_class", "STANDARD"), "SourceControlDetails": ("source_control_details", None),
+}
+
+
+def install_update_job() -> None:
+    """Add Glue UpdateJob, which moto lacks and Airflow's GlueJobOperator calls when a job changed."""
+    from moto.core.responses import ActionResult
+    from moto.core.utils import utcnow
+    from moto.glue.responses import GlueResponse
+
+    def update_job(self):
+        name = self._get_param("JobName")
+        job_update = self._get_param("JobUpdate") or {}
+        job = self.glue_backend.get_job(name)
+        for key, (attribute, default) in _JOB_UPDATE_FIELDS.items():
+            value = job_update.get(key, default)
+            setattr(job, attribute, dict(value) if isinstance(value, dict) else value)
+        job.last_modified_on = utcnow()
+        return ActionResult({"JobName": name})
+
+    GlueResponse.update_job = update_job
+
+
+def install_glue_runner(executor: GlueRunExecutor) -> None:
+    """Patch moto's Glue backend so StartJobRun hands the run to `executor`."""
+    from moto.glue.models import FakeJobRun, GlueBackend
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition("glue::job_run", _NEVER)
+    original_start = GlueBackend.start_job_run
+    original_as_dict = FakeJobRun.as_dict
+
+    def start_job_run(self, name, *args, **kwargs):
+        run_id = original_start(self, name, *args, **kwargs)
+        job = self.get_job(name)
+        job_run = next(run for run in job.job_runs if run.job_run_id == run_id)
+        job_run.completed_on = None
+        executor.submit(job, job_run, self.region_name)
+        return run_id
+
+    def as_dict(self):
+        described = original_as_dict(self)
+        described["ExecutionTime"] = getattr(self, "execution_seconds", 0)
+        if self.completed_on is None:
+            described.pop("CompletedOn", None)
+        if getattr(self, "error_message", None):
+            described["ErrorMessage"] = self.error_message
+        return described
+
+    GlueBackend.start_job_run = start_job_run
+    FakeJobRun.as_dict = as_dict
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state-dir", type=Path, required=True, help="Glue run directories go here")
+    parser.add_argument("--max-concurrent-runs", type=int, default=2)
+    options = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    # The Glue role attaches AWS's managed AWSGlueServiceRole, which moto only knows when asked to.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    from moto.server import ThreadedMotoServer
+
+    from local_stack.processes import port_is_free
+
+    # moto's server thread would wait forever on a port it cannot bind: check first.
+    if not port_is_free(options.port, options.host):
+        print(f"port {options.port} on {options.host} is already in use: pass another --port "
+              "(the stack takes it from IMDB_EMULATOR_PORT)", file=sys.stderr)
+        return 2
+    endpoint_url = f"http://{options.host}:{options.port}"
+    executor = GlueRunExecutor(endpoint_url, options.state_dir / "glue-runs", options.max_concurrent_runs)
+    install_glue_runner(executor)
+    install_update_job()
+    server = ThreadedMotoServer(ip_address=options.host, port=options.port, verbose=False)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    server.start()
+    print(f"{READY_LINE} {endpoint_url}", flush=True)
+    stopping.wait()
+    executor.shutdown()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Executes emulated Glue job runs for real: the job's script on local PySpark, S3 staged to disk.
+
+A run is staged under `<runs dir>/<run id>/`: `script/`, `libs/` (the `--extra-py-files`),
+`input/<bucket>/<key>` (each `--input_uris` object), `output/` (uploaded back to the run's
+`--output_uri` afterwards) and `run.log`, which is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+# Spark's own log lines and shutdown chatter: never the reason a run failed.
+_NOISE = re.compile(r"^(\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (INFO|WARN|DEBUG)|Setting default log level|"
+                    r"To adjust logging level|\s*$)")
+_MAX_ERROR_CHARS = 2000
+
+
+@dataclass
+class RunRequest:
+    """What a StartJobRun asked for, with the job's defaults already merged into `arguments`."""
+
+    run_id: str
+    job_name: str
+    script_location: str
+    arguments: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    succeeded: bool
+    error_message: str | None
+    log_path: Path
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key` -> (bucket, key); anything else raises naming the URI."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sys.executable) -> RunResult:
+    """Stage, run and publish one Glue job run; never raises for a failing job, reports it instead."""
+    run_dir = runs_dir / request.run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_path = run_dir / "run.log"
+    with log_path.open("w") as log:
+        try:
+            command, pythonpath, output_uri = _stage(request, run_dir, s3_client)
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            environment = {**os.environ, "PYTHONPATH": os.pathsep.join(pythonpath),
+                           "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}
+            exit_code = subprocess.run(
+                [python, *command], cwd=run_dir, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                check=False,
+            ).returncode
+        except Exception as error:  # staging problems are the run's failure, reported like AWS would
+            log.write(f"\nGlue runner error: {type(error).__name__}: {error}\n")
+            return RunResult(False, f"{type(error).__name__}: {error}", log_path)
+    if exit_code != 0:
+        return RunResult(False, error_summary(log_path.read_text(errors="replace"), exit_code, log_path),
+                         log_path)
+    if output_uri:
+        _upload_tree(run_dir / "output", output_uri, s3_client)
+    return RunResult(True, None, log_path)
+
+
+def _stage(request: RunRequest, run_dir: Path, s3_client) -> tuple[list[str], list[str], str | None]:
+    """Download script, libraries and inputs; return the script's command line, PYTHONPATH, S3 output."""
+    arguments = dict(request.arguments)
+    script = _download(request.script_location, run_dir / "script", s3_client)
+    pythonpath = [
+        str(_download(uri, run_dir / "libs", s3_client))
+        for uri in _split_list(arguments.pop("--extra-py-files", ""))
+    ]
+    output_uri = None
+    if "--input_uris" in arguments:
+        sources = _split_list(arguments["--input_uris"])
+        arguments["--input_uris"] = ",".join(_stage_input(uri, run_dir / "input", s3_client) for uri in sources)
+        arguments.setdefault("--source_uris", ",".join(sources))
+    if arguments.get("--output_uri", "").startswith("s3://"):
+        output_uri = arguments["--output_uri"]
+        arguments["--output_uri"] = (run_dir / "output").as_uri() + "/"
+    arguments["--JOB_NAME"] = request.job_name
+    command = [str(script)]
+    for name, value in arguments.items():
+        command += [name, value]
+    return command, pythonpath, output_uri
+
+
+def _split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _download(uri: str, directory: Path, s3_client) -> Path:
+    bucket, key = split_s3_uri(uri)
+    target = directory / Path(key).name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _get_object(s3_client, bucket, key, target, uri)
+    return target
+
+
+def _stage_input(uri: str, directory: Path, s3_client) -> str:
+    if not uri.startswith("s3://"):
+        return uri
+    bucket, key = split_s3_uri(uri)
+    target = directory / bucket / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _get_object(s3_client, bucket, key, target, uri)
+    return target.as_uri()
+
+
+def _get_object(s3_client, bucket: str, key: str, target: Path, uri: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        s3_client.download_file(bucket, key, str(target))
+    except ClientError as error:
+        raise FileNotFoundError(f"cannot read {uri}: {error}") from error
+
+
+def _upload_tree(local_root: Path, output_uri: str, s3_client) -> None:
+    """Upload what the job wrote; Hadoop's `.crc` side files stay behind as they do on S3."""
+    bucket, prefix = split_s3_uri(output_uri)
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    for path in sorted(local_root.rglob("*")):
+        if path.is_file() and not path.name.endswith(".crc"):
+            s3_client.upload_file(str(path), bucket, prefix + path.relative_to(local_root).as_posix())
+
+
+def error_summary(log_text: str, exit_code: int, log_path: Path) -> str:
+    """The failing run's error as Glue shows it: the exception that ended the script, not Spark noise."""
+    lines = log_text.splitlines()
+    starts = [index for index, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
+    if starts:
+        # The exception lines follow the indented frames of the last traceback.
+        tail = lines[starts[-1] + 1:]
+        message_lines = []
+        for line in tail:
+            if message_lines and _NOISE.match(line):
+                break
+            if not line.startswith(" ") and line.strip():
+                message_lines.append(line.rstrip())
+        message = "\n".join(message_lines)
+    else:
+        meaningful = [line.rstrip() for line in lines if not _NOISE.match(line)]
+        message = "\n".join(meaningful[-3:])
+    message = message or f"the job script exited with code {exit_code}"
+    if len(message) > _MAX_ERROR_CHARS:
+        message = message[:_MAX_ERROR_CHARS] + " ..."
+    return f"{message} (exit code {exit_code}; log: {log_path})"
