@@ -96,10 +96,7 @@ def type_movies(records):
     from pyspark.sql import functions as F
 
     texts = records.select(
-        *[
-            stripped_text(name).alias(f"{name}_text") if name in RAW_COLUMNS else name
-            for name in records.columns
-        ]
+        *[stripped_text(name).alias(f"{name}_text") if name in RAW_COLUMNS else name for name in records.columns]
     )
     genre_names = genre_list("genre_text")
     primary_genre = F.get(genre_names, 0)

@@ -48,8 +48,7 @@ def parse_header(probe: bytes, file_size: int, source_object: str) -> tuple[str,
     except UnicodeDecodeError as error:
         line = probe[: error.start].count(b"\n") + 1
         raise FileRejected(
-            f"{source_object}: not UTF-8 text (byte 0x{probe[error.start]:02x} at offset {error.start}, "
-            f"line {line})"
+            f"{source_object}: not UTF-8 text (byte 0x{probe[error.start]:02x} at offset {error.start}, line {line})"
         ) from None
     if "\n" not in text and len(probe) < file_size:
         raise FileRejected(f"{source_object}: no line break in the first {len(probe)} bytes: not CSV text")
@@ -57,8 +56,7 @@ def parse_header(probe: bytes, file_size: int, source_object: str) -> tuple[str,
     if not first_line.strip():
         raise FileRejected(f"{source_object}: line 1 is blank: the header is missing")
     header = tuple(
-        name.strip() or f"column_{position + 1}"
-        for position, name in enumerate(next(csv.reader([first_line])))
+        name.strip() or f"column_{position + 1}" for position, name in enumerate(next(csv.reader([first_line])))
     )
     _check_header(header, source_object)
     return header
@@ -72,8 +70,7 @@ def _check_header(header: tuple[str, ...], source_object: str) -> None:
     missing = [name for name in SOURCE_COLUMNS if name.lower() not in lowered]
     if missing:
         raise FileRejected(
-            f"{source_object}: header line 1 lacks required columns: {', '.join(missing)} "
-            f"(found: {', '.join(header)})"
+            f"{source_object}: header line 1 lacks required columns: {', '.join(missing)} (found: {', '.join(header)})"
         )
 
 
@@ -103,7 +100,5 @@ def inspect_files(spark, input_uris: list[str], source_objects: list[str]) -> li
             layouts.append(FileLayout(index, uri, source_object, error=str(rejection)))
         except Py4JJavaError as error:
             reason = error.java_exception.toString()
-            layouts.append(
-                FileLayout(index, uri, source_object, error=f"{source_object}: cannot be read: {reason}")
-            )
+            layouts.append(FileLayout(index, uri, source_object, error=f"{source_object}: cannot be read: {reason}"))
     return layouts

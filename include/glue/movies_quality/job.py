@@ -60,12 +60,10 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
     counts = outcome_counts(validated)
     lines.unpersist()
 
-    processed_rows(validated, settings.batch_id, ingested_at).write.mode("overwrite").parquet(
-        f"{output_uri}/processed"
+    processed_rows(validated, settings.batch_id, ingested_at).write.mode("overwrite").parquet(f"{output_uri}/processed")
+    quarantined_rows(validated, settings.batch_id).write.mode("overwrite").option("ignoreNullFields", "false").json(
+        f"{output_uri}/quarantine"
     )
-    quarantined_rows(validated, settings.batch_id).write.mode("overwrite").option(
-        "ignoreNullFields", "false"
-    ).json(f"{output_uri}/quarantine")
     validated.unpersist()
 
     summary = build_summary(counts, files, settings.batch_id, settings.quality_min, settings.quality_max)

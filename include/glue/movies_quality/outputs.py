@@ -25,11 +25,7 @@ def quarantined_rows(validated, batch_id: str):
     """Invalid rows with their raw values, source, line and every reason that applies."""
     from pyspark.sql import functions as F
 
-    return (
-        validated.where(~F.col("is_valid"))
-        .withColumn("batch_id", F.lit(batch_id))
-        .select(*QUARANTINE_COLUMNS)
-    )
+    return validated.where(~F.col("is_valid")).withColumn("batch_id", F.lit(batch_id)).select(*QUARANTINE_COLUMNS)
 
 
 def outcome_counts(validated) -> list[dict]:

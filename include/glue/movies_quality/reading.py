@@ -50,17 +50,11 @@ def number_lines(lines):
     splits = lines.groupBy("file_index", "block_start").agg(
         F.count(F.lit(1)).alias("split_lines"), F.min("row_id").alias("split_first_row_id")
     )
-    earlier_splits = (
-        Window.partitionBy("file_index").orderBy("block_start").rowsBetween(Window.unboundedPreceding, -1)
-    )
-    splits = splits.withColumn(
-        "lines_before", F.coalesce(F.sum("split_lines").over(earlier_splits), F.lit(0))
-    )
+    earlier_splits = Window.partitionBy("file_index").orderBy("block_start").rowsBetween(Window.unboundedPreceding, -1)
+    splits = splits.withColumn("lines_before", F.coalesce(F.sum("split_lines").over(earlier_splits), F.lit(0)))
     return lines.join(F.broadcast(splits), ["file_index", "block_start"]).select(
         "file_index",
-        (F.col("lines_before") + F.col("row_id") - F.col("split_first_row_id") + 1)
-        .cast("int")
-        .alias("line_number"),
+        (F.col("lines_before") + F.col("row_id") - F.col("split_first_row_id") + 1).cast("int").alias("line_number"),
         "value",
     )
 
@@ -69,42 +63,48 @@ def parse_records(numbered_lines, files: Sequence[FileLayout]):
     """Record lines parsed by their file's header into the raw seed columns.
 
     Returns file_index, line_number, value, source_object, one raw string column per seed column
-    (lower-cased name),
-    raw (map of the file's header names to the raw strings), field_count_ok and value. The header
-    line and blank lines are not records.
+    (lower-cased name), raw (map of the file's header names to the raw strings) and
+    field_count_ok. The header line and blank lines are not records.
     """
+    from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
     records = numbered_lines.where((F.col("line_number") > 1) & F.col("value").rlike(r"\S"))
-    if files:
-        parsed = F.when(F.col("file_index") == files[0].index, _record_of(files[0]))
-        for layout in files[1:]:
-            parsed = parsed.when(F.col("file_index") == layout.index, _record_of(layout))
-    else:
-        parsed = F.struct(
+    if not files:
+        return records.select(
+            "file_index",
+            "line_number",
+            "value",
             F.lit(None).cast("string").alias("source_object"),
             *[F.lit(None).cast("string").alias(name) for name in RAW_COLUMNS],
             F.create_map().cast("map<string,string>").alias("raw"),
             F.lit(True).alias("field_count_ok"),
         )
-    return records.select("file_index", "line_number", "value", parsed.alias("record")).select(
-        "file_index", "line_number", "value", "record.*"
-    )
+    return reduce(DataFrame.unionByName, [_parse_file(records, layout) for layout in files])
 
 
-def _record_of(layout: FileLayout):
-    """A struct of the seed columns parsed from `value` by this file's header."""
+def _parse_file(records, layout: FileLayout):
+    """The records of one file parsed by its header (positions differ between files)."""
     from pyspark.sql import functions as F
 
-    schema = ", ".join(f"c{position} string" for position in range(len(layout.header)))
+    width = len(layout.header)
+    schema = ", ".join(f"c{position} string" for position in range(width))
     fields = F.from_csv(F.col("value"), f"{schema}, _corrupt_record string", CSV_OPTIONS)
+    # inline() is a generator: the optimiser cannot copy the parse into every use of a field,
+    # so each line is parsed once instead of once per column.
+    parsed = records.where(F.col("file_index") == layout.index).select(
+        "file_index", "line_number", "value", F.inline(F.array(fields))
+    )
     positions = layout.positions
-    return F.struct(
+    return parsed.select(
+        "file_index",
+        "line_number",
+        "value",
         F.lit(layout.source_object).alias("source_object"),
-        *[fields[f"c{positions[name]}"].alias(name) for name in RAW_COLUMNS],
+        *[F.col(f"c{positions[name]}").alias(name) for name in RAW_COLUMNS],
         F.map_from_arrays(
             F.array(*[F.lit(name) for name in layout.header]),
-            F.array(*[fields[f"c{position}"] for position in range(len(layout.header))]),
+            F.array(*[F.col(f"c{position}") for position in range(width)]),
         ).alias("raw"),
-        fields["_corrupt_record"].isNull().alias("field_count_ok"),
+        F.col("_corrupt_record").isNull().alias("field_count_ok"),
     )

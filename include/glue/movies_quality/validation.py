@@ -17,9 +17,7 @@ def _checks(max_year: int):
     def unparseable(name, typed):
         return text(name).isNotNull() & F.col(typed).isNull()
 
-    year, rating, votes, meta_score = (
-        F.col(n) for n in ("released_year", "imdb_rating", "no_of_votes", "meta_score")
-    )
+    year, rating, votes, meta_score = (F.col(n) for n in ("released_year", "imdb_rating", "no_of_votes", "meta_score"))
     return [
         (R.WRONG_FIELD_COUNT, ~F.col("field_count_ok"), F.col("value")),
         (R.INVALID_ENCODING, F.col("value").contains("\ufffd"), None),
@@ -27,8 +25,7 @@ def _checks(max_year: int):
         (R.MISSING_YEAR, text("released_year").isNull(), None),
         (
             R.INVALID_YEAR,
-            text("released_year").isNotNull()
-            & (year.isNull() | (year < FIRST_FILM_YEAR) | (year > max_year)),
+            text("released_year").isNotNull() & (year.isNull() | (year < FIRST_FILM_YEAR) | (year > max_year)),
             text("released_year"),
         ),
         (R.MISSING_RATING, text("imdb_rating").isNull(), None),
@@ -61,7 +58,7 @@ def _message(code: str, shown):
 
 
 def validate_movies(typed, *, max_year: int, quality_min, quality_max):
-    """Adds reasons, errors, is_valid and is_quality_movie to typed movies.
+    """Typed movies with reasons, errors, is_valid and is_quality_movie; raw only when invalid.
 
     Of the rows sharing a movie_id, the first valid one by file then line is kept; every other
     one gets duplicate_key. quality_min/quality_max bound imdb_rating exclusively (Decimals).
@@ -71,12 +68,8 @@ def validate_movies(typed, *, max_year: int, quality_min, quality_max):
 
     checks = _checks(max_year)
     row_reasons = F.filter(F.array(*[F.when(failed, F.lit(code)) for code, failed, _ in checks]), _present)
-    row_errors = F.filter(
-        F.array(*[F.when(failed, _message(code, shown)) for code, failed, shown in checks]), _present
-    )
-    same_movie = Window.partitionBy("movie_id").orderBy(
-        F.size("row_reasons") > 0, "file_index", "line_number"
-    )
+    row_errors = F.filter(F.array(*[F.when(failed, _message(code, shown)) for code, failed, shown in checks]), _present)
+    same_movie = Window.partitionBy("movie_id").orderBy(F.size("row_reasons") > 0, "file_index", "line_number")
     kept = F.first(F.struct("source_object", "line_number")).over(same_movie)
     is_duplicate = F.col("movie_id").isNotNull() & (F.row_number().over(same_movie) > 1)
     duplicate_error = F.concat(
@@ -103,11 +96,15 @@ def validate_movies(typed, *, max_year: int, quality_min, quality_max):
         .drop("row_reasons", "row_errors")
     )
     rating = F.col("imdb_rating")
-    return validated.withColumn("is_valid", F.size("reasons") == 0).withColumn(
-        "is_quality_movie",
+    is_valid = F.size("reasons") == 0
+    # The texts served the messages; raw is kept for quarantined rows only (smaller cache).
+    return validated.select(
+        *[name for name in validated.columns if not name.endswith("_text") and name not in ("value", "raw")],
+        F.when(~is_valid, F.col("raw")).alias("raw"),
+        is_valid.alias("is_valid"),
         F.coalesce(
             rating.isNotNull() & (rating > F.lit(quality_min)) & (rating < F.lit(quality_max)), F.lit(False)
-        ),
+        ).alias("is_quality_movie"),
     )
 
 
