@@ -155,3 +155,12 @@ def test_line_numbers_across_many_splits_of_a_file(spark, tmp_path):
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
     assert summary["rows_in"] == summary["rows_valid"] == count
     assert all(row["series_title"] == f"Film {row['source_line']}" for row in processed)
+
+
+def test_batch_of_rejected_files_only_still_writes_every_output(spark, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    summary, processed, quarantine = run(spark, [path], tmp_path / "out")
+    assert (summary["rows_in"], processed, quarantine) == (0, [], [])
+    assert summary["files"][0]["status"] == "rejected"
+    assert pq.read_schema(next((tmp_path / "out" / "processed").glob("*.parquet"))).names == list(PROCESSED_COLUMNS)
