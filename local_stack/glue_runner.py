@@ -19,6 +19,16 @@ from urllib.parse import urlparse
 _NOISE = re.compile(r"^(\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (INFO|WARN|DEBUG)|Setting default log level|"
                     r"To adjust logging level|\s*$)")
 _MAX_ERROR_CHARS = 2000
+# Glue's special parameters configure the service, not the script: Glue consumes them (a script's
+# getResolvedOptions never sees them asked for), so a local script's strict argparse must not get them.
+_GLUE_SERVICE_PARAMETERS = {
+    "--additional-python-modules", "--class", "--conf", "--continuous-log-conversionPattern",
+    "--continuous-log-logGroup", "--continuous-log-logStreamPrefix", "--customer-driver-env-vars",
+    "--customer-executor-env-vars", "--datalake-formats", "--executor-cores", "--extra-files",
+    "--extra-jars", "--extra-py-files", "--job-bookmark-option", "--job-language",
+    "--python-modules-installer-option", "--scriptLocation", "--spark-event-logs-path", "--TempDir",
+    "--user-jars-first",
+}
 
 
 @dataclass
@@ -92,7 +102,8 @@ def _stage(request: RunRequest, run_dir: Path, s3_client) -> tuple[list[str], li
     arguments["--JOB_NAME"] = request.job_name
     command = [str(script)]
     for name, value in arguments.items():
-        command += [name, value]
+        if name not in _GLUE_SERVICE_PARAMETERS and not name.startswith("--enable-"):
+            command += [name, value]
     return command, pythonpath, output_uri
 
 

@@ -6,10 +6,8 @@ each resource is applied through its API: create if missing, otherwise bring it 
 
 from __future__ import annotations
 
-import io
 import json
 import sys
-import zipfile
 from pathlib import Path
 
 from local_stack.resources import load_resources
@@ -153,13 +151,11 @@ def _ensure_role(iam, spec: dict) -> str:
     return role_arn
 
 
-def package_zip(package_dir: Path) -> bytes:
-    """The package as Glue's `--extra-py-files` zip: the package folder at the zip's root."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(package_dir.rglob("*.py")):
-            archive.write(path, path.relative_to(package_dir.parent).as_posix())
-    return buffer.getvalue()
+def _dags_on_path(repo_root: Path) -> None:
+    """Make the DAG folder's helper package importable, as it is inside Airflow."""
+    dags_dir = str(repo_root / "dags")
+    if dags_dir not in sys.path:
+        sys.path.insert(0, dags_dir)
 
 
 def upload_glue_assets(s3, job_spec: dict, repo_root: Path = REPO_ROOT) -> list[str]:
@@ -177,8 +173,11 @@ def upload_glue_assets(s3, job_spec: dict, repo_root: Path = REPO_ROOT) -> list[
         uploaded.append(job_spec["script_location"])
     package = repo_root / job_spec["package_source"]
     if package.is_dir():
+        _dags_on_path(repo_root)
+        from imdb_pipeline.glue_package import build_zip
+
         bucket, key = split_s3_uri(job_spec["package_location"])
-        s3.put_object(Bucket=bucket, Key=key, Body=package_zip(package))
+        s3.put_object(Bucket=bucket, Key=key, Body=build_zip(package))
         uploaded.append(job_spec["package_location"])
     return uploaded
 
@@ -207,9 +206,7 @@ def provision_warehouse(dsn: str, repo_root: Path = REPO_ROOT) -> int:
     """Apply the warehouse DDL (PostgreSQL dialect) from the DAG's warehouse module; returns statements run."""
     import psycopg2
 
-    dags_dir = str(repo_root / "dags")
-    if dags_dir not in sys.path:
-        sys.path.insert(0, dags_dir)
+    _dags_on_path(repo_root)
     from imdb_pipeline.warehouse import ddl_statements
 
     statements = list(ddl_statements("postgres"))

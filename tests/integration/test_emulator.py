@@ -1,0 +1,156 @@
+"""The AWS emulator as the stack runs it: a real moto server process, provisioned from the description."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from local_stack.provision import provision_aws
+
+pytestmark = pytest.mark.emulator
+
+REPO = Path(__file__).resolve().parents[2]
+SEED = REPO / "data" / "imdb_movies_rating.csv"
+FINAL_STATES = {"SUCCEEDED", "FAILED", "STOPPED", "ERROR", "TIMEOUT"}
+
+
+def wait_for_job_run(glue, job_name: str, run_id: str, timeout: float = 300) -> tuple[dict, set[str]]:
+    """Poll GetJobRun until a final state; return the last description and every state seen."""
+    seen = set()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+        seen.add(run["JobRunState"])
+        if run["JobRunState"] in FINAL_STATES:
+            return run, seen
+        time.sleep(0.5)
+    raise AssertionError(f"job run {run_id} still {seen} after {timeout} s")
+
+
+def receive_all(sqs, queue_url: str, wait_seconds: int = 2) -> list[dict]:
+    messages = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=wait_seconds).get("Messages", []):
+        messages += batch
+    return messages
+
+
+def test_provisioning_is_idempotent(emulator):
+    first = provision_aws(emulator.endpoint_url, emulator.region)
+    second = provision_aws(emulator.endpoint_url, emulator.region)
+
+    assert second == first
+    sns, events = emulator.client("sns"), emulator.client("events")
+    assert len(sns.list_subscriptions_by_topic(TopicArn=first["notifications_topic_arn"])["Subscriptions"]) == 1
+    assert len(events.list_targets_by_rule(Rule="imdb-raw-csv-created")["Targets"]) == 1
+    job = emulator.client("glue").get_job(JobName=first["glue_job_name"])["Job"]
+    assert job["Command"]["ScriptLocation"] == "s3://imdb-quality-local/glue/movies_quality_ingestion.py"
+    assert emulator.client("iam").get_role(RoleName=first["glue_role_name"])["Role"]["Arn"] == first["glue_role_arn"]
+
+
+def test_a_csv_in_the_raw_prefix_gives_exactly_one_queue_message(emulator):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+    s3, sqs = emulator.client("s3"), emulator.client("sqs")
+    bucket = stack["bucket"]
+
+    s3.put_object(Bucket=bucket, Key="raw/movies.csv", Body=SEED.read_bytes())
+    s3.put_object(Bucket=bucket, Key="raw/readme.txt", Body=b"not a csv")
+    s3.put_object(Bucket=bucket, Key="elsewhere/movies.csv", Body=b"outside the raw prefix")
+
+    messages = receive_all(sqs, stack["raw_events_queue_url"])
+    assert len(messages) == 1
+    event = json.loads(messages[0]["Body"])
+    assert event["detail-type"] == "Object Created"
+    assert event["detail"]["bucket"]["name"] == bucket
+    assert event["detail"]["object"]["key"] == "raw/movies.csv"
+
+
+def test_a_published_notification_reaches_the_observer_queue(emulator):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+
+    emulator.client("sns").publish(TopicArn=stack["notifications_topic_arn"], Subject="batch loaded",
+                                   Message="999 rows loaded")
+
+    [message] = receive_all(emulator.client("sqs"), stack["notifications_observer_queue_url"])
+    envelope = json.loads(message["Body"])
+    assert (envelope["Subject"], envelope["Message"]) == ("batch loaded", "999 rows loaded")
+
+
+def test_update_job_overwrites_the_definition(emulator):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+    glue = emulator.client("glue")
+    job = glue.get_job(JobName=stack["glue_job_name"])["Job"]
+
+    glue.update_job(JobName=job["Name"], JobUpdate={"Role": job["Role"], "Command": job["Command"],
+                                                    "NumberOfWorkers": 5, "WorkerType": "G.2X"})
+
+    updated = glue.get_job(JobName=job["Name"])["Job"]
+    assert (updated["NumberOfWorkers"], updated["WorkerType"]) == (5, "G.2X")
+    assert updated.get("DefaultArguments", {}) == {}
+
+
+def _create_job(emulator, name: str, script: bytes) -> None:
+    s3, glue = emulator.client("s3"), emulator.client("glue")
+    s3.create_bucket(Bucket="scripts")
+    s3.put_object(Bucket="scripts", Key=f"{name}.py", Body=script)
+    glue.create_job(Name=name, Role="any", Command={"Name": "glueetl", "ScriptLocation": f"s3://scripts/{name}.py"},
+                    DefaultArguments={"--job-language": "python", "--enable-metrics": "true"})
+
+
+def test_a_failing_script_reports_failed_with_its_error(emulator):
+    failing = b"import sys\nprint('starting', sys.argv[1:])\nraise ValueError('line 7 of x.csv breaks rule R')\n"
+    _create_job(emulator, "failing-job", failing)
+    glue = emulator.client("glue")
+
+    run_id = glue.start_job_run(JobName="failing-job", Arguments={"--batch_id": "B1"})["JobRunId"]
+    run, _ = wait_for_job_run(glue, "failing-job", run_id, timeout=60)
+
+    assert run["JobRunState"] == "FAILED"
+    assert run["ErrorMessage"].startswith("ValueError: line 7 of x.csv breaks rule R")
+    log = (emulator.state_dir / "glue-runs" / run_id / "run.log").read_text()
+    # Glue's service parameters are consumed, the job's own reach the script.
+    assert "starting ['--batch_id', 'B1', '--JOB_NAME', 'failing-job']" in log
+
+
+def test_a_missing_input_object_fails_the_run_naming_it(emulator):
+    _create_job(emulator, "reader-job", b"print('never reached')\n")
+    glue = emulator.client("glue")
+
+    run_id = glue.start_job_run(JobName="reader-job",
+                                Arguments={"--input_uris": "s3://scripts/raw/absent.csv"})["JobRunId"]
+    run, _ = wait_for_job_run(glue, "reader-job", run_id, timeout=60)
+
+    assert run["JobRunState"] == "FAILED"
+    assert "s3://scripts/raw/absent.csv" in run["ErrorMessage"]
+
+
+@pytest.mark.spark
+def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(emulator):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+    assert len(stack["glue_assets_uploaded"]) == 2, "the Glue script and package must exist to run the job"
+    s3, glue = emulator.client("s3"), emulator.client("glue")
+    bucket, batch_id = stack["bucket"], "20261125T203000Z-seed"
+    source = f"s3://{bucket}/raw/imdb_movies_rating.csv"
+    output_prefix = f"processed/batch_id={batch_id}/"
+    s3.put_object(Bucket=bucket, Key="raw/imdb_movies_rating.csv", Body=SEED.read_bytes())
+
+    run_id = glue.start_job_run(JobName=stack["glue_job_name"], Arguments={
+        "--input_uris": source, "--output_uri": f"s3://{bucket}/{output_prefix}", "--batch_id": batch_id,
+    })["JobRunId"]
+    run, seen = wait_for_job_run(glue, stack["glue_job_name"], run_id)
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    assert "RUNNING" in seen
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=output_prefix)["Contents"]]
+    assert any(key.startswith(output_prefix + "processed/") and key.endswith(".parquet") for key in keys)
+    assert any(key.startswith(output_prefix + "quarantine/") for key in keys)
+    assert not any(key.endswith(".crc") for key in keys)
+    summary = json.loads(s3.get_object(Bucket=bucket, Key=output_prefix + "summary.json")["Body"].read())
+    assert summary["batch_id"] == batch_id
+    assert summary["rows_in"] == 1000
+    assert summary["rows_valid"] + summary["rows_quarantined"] == 1000
+    assert summary["rows_quarantined"] >= 1  # Apollo 13's Released_Year is "PG"
+    assert [file["source_object"] for file in summary["files"]] == [source]
