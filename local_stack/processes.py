@@ -127,6 +127,14 @@ class PidFiles:
         self.path(service).unlink(missing_ok=True)
         return None
 
+    def clean_stale(self) -> list[str]:
+        """Remove pid files whose process is gone; return those services."""
+        stale = []
+        for path in sorted(self.run_dir.glob("*.pid")):
+            if self.running(path.stem) is None:
+                stale.append(path.stem)
+        return stale
+
     def stop(self, service: str) -> bool:
         """Stop the service's process group; True if something was running."""
         record = self.running(service)

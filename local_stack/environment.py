@@ -1,0 +1,97 @@
+"""The one mapping from a running stack (stack.json) to the environment Airflow and boto3 run with."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from local_stack.settings import AIRFLOW_USER, DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, REPO_ROOT
+
+QUALITY_MIN, QUALITY_MAX = "8.0", "10.3"
+
+
+def aws_env(stack: dict) -> dict[str, str]:
+    """Plain boto3 (and the Glue runner) talking to the emulator."""
+    return {
+        "AWS_ENDPOINT_URL": stack["aws_endpoint_url"],
+        "AWS_DEFAULT_REGION": stack["aws_region"],
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_ACCESS_KEY,
+    }
+
+
+def airflow_env(stack: dict) -> dict[str, str]:
+    """Everything Airflow needs to run the project's DAGs against the local stack (added to os.environ)."""
+    warehouse = urlparse(stack["warehouse_dsn"])
+    aws_connection = {
+        "conn_type": "aws",
+        "login": DUMMY_ACCESS_KEY_ID,
+        "password": DUMMY_SECRET_ACCESS_KEY,
+        "extra": {"endpoint_url": stack["aws_endpoint_url"], "region_name": stack["aws_region"]},
+    }
+    warehouse_connection = {
+        "conn_type": "postgres",
+        "host": warehouse.hostname,
+        "port": warehouse.port,
+        "login": warehouse.username,
+        "schema": warehouse.path.lstrip("/"),
+    }
+    airflow_home = Path(stack["airflow_home"])
+    api_url = stack["airflow_url"]
+    variables = {
+        "imdb_bucket": stack["bucket"],
+        "imdb_raw_prefix": stack["raw_prefix"],
+        "imdb_processed_prefix": stack["processed_prefix"],
+        "imdb_queue_url": stack["raw_events_queue_url"],
+        "imdb_sns_topic_arn": stack["notifications_topic_arn"],
+        "imdb_glue_job_name": stack["glue_job_name"],
+        "imdb_glue_role": stack["glue_role_name"],
+        "imdb_glue_assets_prefix": stack["glue_assets_prefix"],
+        "imdb_quality_min": QUALITY_MIN,
+        "imdb_quality_max": QUALITY_MAX,
+    }
+    return {
+        **aws_env(stack),
+        # `airflow standalone` starts its components as `airflow ...` from PATH.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # The demo's upload must start a run without anyone unpausing the DAG first.
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{stack['airflow_user']}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(airflow_home)),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(urlparse(api_url).port),
+        "AIRFLOW__API__BASE_URL": api_url,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
+        # Local runs should react in seconds, not minutes.
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection),
+        "AIRFLOW_CONN_REDSHIFT_DEFAULT": json.dumps(warehouse_connection),
+        "SODA_CORE_TELEMETRY_ENABLED": "false",
+        **{f"AIRFLOW_VAR_{name.upper()}": value for name, value in variables.items()},
+    }
+
+
+def passwords_file(airflow_home: Path) -> Path:
+    return airflow_home / "simple_auth_manager_passwords.json"
+
+
+def airflow_password(airflow_home: Path, user: str = AIRFLOW_USER) -> str:
+    """The local admin's password: generated on first use, then read from the simple auth manager's file."""
+    path = passwords_file(airflow_home)
+    passwords = json.loads(path.read_text()) if path.exists() else {}
+    if user not in passwords:
+        passwords[user] = secrets.token_urlsafe(12)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(passwords) + "\n")
+        path.chmod(0o600)
+    return passwords[user]
