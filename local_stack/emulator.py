@@ -107,6 +107,21 @@ def install_update_job() -> None:
     GlueResponse.update_job = update_job
 
 
+def install_s3_event_fix() -> None:
+    """Name the object's ETag `etag` in S3 events sent to EventBridge, as AWS does (moto says `eTag`)."""
+    from moto.events.models import Rule
+
+    original_send = Rule.send_to_targets
+
+    def send_to_targets(self, original_event, transform_input=True):
+        s3_object = (original_event.get("detail") or {}).get("object")
+        if original_event.get("source") == "aws.s3" and isinstance(s3_object, dict) and "eTag" in s3_object:
+            s3_object["etag"] = s3_object.pop("eTag")
+        return original_send(self, original_event, transform_input)
+
+    Rule.send_to_targets = send_to_targets
+
+
 def install_glue_runner(executor: GlueRunExecutor) -> None:
     """Patch moto's Glue backend so StartJobRun hands the run to `executor`."""
     from moto.glue.models import FakeJobRun, GlueBackend
@@ -161,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     executor = GlueRunExecutor(endpoint_url, options.state_dir / "glue-runs", options.max_concurrent_runs)
     install_glue_runner(executor)
     install_update_job()
+    install_s3_event_fix()
     server = ThreadedMotoServer(ip_address=options.host, port=options.port, verbose=False)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

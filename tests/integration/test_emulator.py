@@ -66,6 +66,8 @@ def test_a_csv_in_the_raw_prefix_gives_exactly_one_queue_message(emulator):
     assert event["detail-type"] == "Object Created"
     assert event["detail"]["bucket"]["name"] == bucket
     assert event["detail"]["object"]["key"] == "raw/movies.csv"
+    # Field names as AWS sends them (moto alone says "eTag").
+    assert event["detail"]["object"]["etag"] == s3.head_object(Bucket=bucket, Key="raw/movies.csv")["ETag"].strip('"')
 
 
 def test_a_published_notification_reaches_the_observer_queue(emulator):
