@@ -28,7 +28,9 @@ def resolve_arguments(argv: list[str]) -> dict[str, str]:
             parser.add_argument(f"--{name}", required=True)
         for name, default in OPTIONAL_ARGUMENTS.items():
             parser.add_argument(f"--{name}", default=default)
-        return vars(parser.parse_args(argv[1:]))
+        # Like getResolvedOptions, ignore arguments not asked for (Airflow's GlueJobOperator adds
+        # --airflow_task_uuid to every run).
+        return vars(parser.parse_known_args(argv[1:])[0])
     # getResolvedOptions fails on an absent name: ask only for the optional ones given.
     given = [name for name in OPTIONAL_ARGUMENTS if f"--{name}" in argv]
     arguments = getResolvedOptions(argv, [*REQUIRED_ARGUMENTS, *given])
