@@ -165,7 +165,9 @@ def run_demo(say=print) -> int:
     say(f"uploaded {SEED_FILE.name} to s3://{upload['bucket']}/{upload['key']}; waiting for the DAG run ...")
     run = wait_for_run(api, upload["uploaded_at"])
     ledger = [row for row in ledger_rows(stack, upload["bucket"], upload["key"]) if row["etag"] == upload["etag"]]
-    notifications = read_notifications(stack)
+    received = read_notifications(stack)
+    # Other runs (the daily sweep) may notify meanwhile: show this run's notifications.
+    notifications = [item for item in received if run["dag_run_id"] in item["message"]] or received
     say("")
     say(f"DAG run      {run['dag_run_id']}: {run['state']}")
     if ledger:

@@ -173,7 +173,10 @@ def main(argv: list[str] | None = None) -> int:
               "(the stack takes it from IMDB_EMULATOR_PORT)", file=sys.stderr)
         return 2
     endpoint_url = f"http://{options.host}:{options.port}"
-    executor = GlueRunExecutor(endpoint_url, options.state_dir / "glue-runs", options.max_concurrent_runs)
+    # The Glue runner calls this server from inside: a wildcard bind address is not a place to call.
+    own_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host
+    executor = GlueRunExecutor(f"http://{own_host}:{options.port}", options.state_dir / "glue-runs",
+                               options.max_concurrent_runs)
     install_glue_runner(executor)
     install_update_job()
     install_s3_event_fix()

@@ -70,6 +70,8 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "AIRFLOW__API__PORT": str(urlparse(api_url).port),
         "AIRFLOW__API__BASE_URL": api_url,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
+        # LocalExecutor forks one worker per parallelism slot: keep a laptop's (or CI's 2 cores') share small.
+        "AIRFLOW__CORE__PARALLELISM": "4",
         # Local runs should react in seconds, not minutes.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",

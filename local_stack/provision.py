@@ -218,3 +218,25 @@ def provision_warehouse(dsn: str, repo_root: Path = REPO_ROOT) -> int:
     finally:
         connection.close()
     return len(statements)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m local_stack.provision`: provision an already running emulator (and warehouse)."""
+    import argparse
+
+    from local_stack.settings import REGION
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--endpoint-url", required=True, help="the AWS emulator, e.g. http://emulator:5055")
+    parser.add_argument("--region", default=REGION)
+    parser.add_argument("--warehouse-dsn", help="libpq URI of the warehouse database; DDL is skipped without it")
+    options = parser.parse_args(argv)
+    outputs = provision_aws(options.endpoint_url, options.region)
+    if options.warehouse_dsn:
+        outputs["warehouse_ddl_statements"] = provision_warehouse(options.warehouse_dsn)
+    print(json.dumps(outputs, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+-- The warehouse gets a database of its own next to Airflow's metadata database.
+create database warehouse;
