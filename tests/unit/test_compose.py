@@ -1,0 +1,95 @@
+"""docker-compose.yaml, checked without a Docker engine: schema, paths, and the same settings as `make up`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from local_stack.environment import airflow_env
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yaml").read_text())
+SCHEMA = json.loads((Path(__file__).parent / "data" / "compose_spec.json").read_text())
+MWAA_HOME = "/usr/local/airflow"
+
+
+def _bind_mounts():
+    for name, service in COMPOSE["services"].items():
+        for volume in service.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if source.startswith("."):
+                yield name, source, target
+
+
+def _commands():
+    for name, service in COMPOSE["services"].items():
+        command = service.get("command", [])
+        yield name, " ".join(command) if isinstance(command, list) else command
+
+
+def test_the_file_follows_the_compose_specification():
+    jsonschema.Draft201909Validator(SCHEMA).validate(COMPOSE)
+
+
+@pytest.mark.parametrize(("service", "source", "target"), list(_bind_mounts()))
+def test_every_mounted_path_exists(service, source, target):
+    assert (REPO / source).exists(), f"{service} mounts {source}, which is not in the repository"
+
+
+def test_airflow_sees_the_project_as_mwaa_lays_it_out():
+    mounts = {target: source for service, source, target in _bind_mounts() if service == "airflow"}
+    assert mounts[f"{MWAA_HOME}/dags"] == "./dags"
+    assert mounts[f"{MWAA_HOME}/plugins"] == "./plugins"
+    assert mounts[f"{MWAA_HOME}/include"] == "./include"
+
+
+def test_every_build_file_and_what_it_copies_exists():
+    for service in COMPOSE["services"].values():
+        build = service.get("build")
+        if not build:
+            continue
+        dockerfile = REPO / build["context"] / build["dockerfile"]
+        assert dockerfile.is_file(), dockerfile
+        for line in dockerfile.read_text().splitlines():
+            if line.startswith("COPY "):
+                for source in line.split()[1:-1]:
+                    assert (REPO / build["context"] / source).exists(), f"{dockerfile.name} copies missing {source}"
+
+
+def test_every_python_module_a_command_runs_exists():
+    modules = [(name, module) for name, command in _commands()
+               for module in re.findall(r"python -m ([\w.]+)", command)]
+    assert modules, "the emulator and the provisioning run project modules"
+    for service, module in modules:
+        path = REPO / module.replace(".", "/")
+        assert path.with_suffix(".py").is_file() or (path / "__main__.py").is_file(), (service, module)
+
+
+def test_airflow_gets_the_same_connections_and_variables_as_the_local_stack():
+    stack = {
+        "aws_endpoint_url": "http://127.0.0.1:5055", "aws_region": "us-east-1",
+        "warehouse_dsn": "postgresql://postgres@127.0.0.1:5433/postgres", "bucket": "imdb-quality-local",
+        "raw_prefix": "raw/", "processed_prefix": "processed/", "glue_assets_prefix": "glue/",
+        "raw_events_queue_url": "http://127.0.0.1:5055/123456789012/imdb-raw-object-created",
+        "notifications_topic_arn": "arn:aws:sns:us-east-1:123456789012:imdb-pipeline-notifications",
+        "glue_job_name": "imdb-movies-quality-ingestion", "glue_role_name": "imdb-glue-job-role",
+        "airflow_home": "/tmp/airflow", "airflow_url": "http://127.0.0.1:8080", "airflow_user": "admin",
+    }
+    local = airflow_env(stack)
+    compose = COMPOSE["services"]["airflow"]["environment"]
+
+    def settings(environment):
+        return {name for name in environment if name.startswith(("AIRFLOW_VAR_", "AIRFLOW_CONN_"))}
+
+    assert settings(compose) == settings(local)
+    for name in settings(local):
+        if name.startswith("AIRFLOW_VAR_") and "URL" not in name and "ARN" not in name:
+            assert compose[name] == local[name], name
+    for name in ("AIRFLOW_CONN_AWS_DEFAULT", "AIRFLOW_CONN_REDSHIFT_DEFAULT"):
+        assert json.loads(compose[name])["conn_type"] == json.loads(local[name])["conn_type"]
+    assert json.loads(compose["AIRFLOW_CONN_AWS_DEFAULT"])["extra"]["endpoint_url"] == "http://emulator:5055"
