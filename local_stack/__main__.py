@@ -16,7 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop every service of the stack")
     commands.add_parser("status", help="show each service and its port")
     commands.add_parser("demo", help="up, upload the seed file, wait for its DAG run, print a summary")
+    cli = commands.add_parser("airflow", help="run an Airflow CLI command against the running stack")
+    cli.add_argument("arguments", nargs=argparse.REMAINDER, help="e.g. backfill create --dag-id ...")
     options = parser.parse_args(argv)
+
+    if options.command == "airflow":
+        return run_airflow_cli(options.arguments)
 
     from local_stack import stack
 
@@ -35,6 +40,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def run_airflow_cli(arguments: list[str]) -> int:
+    """The Airflow CLI with the stack's environment (its metadata DB, connections and variables)."""
+    import os
+    from pathlib import Path
+
+    from local_stack.environment import airflow_env
+    from local_stack.settings import read_stack
+
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    os.execve(airflow, [airflow, *arguments], {**os.environ, **airflow_env(read_stack())})
 
 
 if __name__ == "__main__":

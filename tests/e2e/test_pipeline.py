@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 import time
@@ -219,7 +218,7 @@ def test_backfill_loads_each_day_once(stack, api, tmp_path):
 
     # Runs at 2026-11-02, -03 and -04 00:00 UTC; each covers the day before.
     started = datetime.now(UTC)
-    create_backfill(stack, "2026-11-02", "2026-11-04")
+    create_backfill("2026-11-02", "2026-11-04")
     runs = wait_for_backfill_runs(api, started, expected=3)
 
     assert [run["state"] for run in runs] == ["success"] * 3
@@ -228,14 +227,13 @@ def test_backfill_loads_each_day_once(stack, api, tmp_path):
         assert [row["status"] for row in ledger_rows(stack, stack["bucket"], key)] == ["loaded"], key
 
 
-def create_backfill(stack: dict, from_date: str, to_date: str) -> None:
-    from local_stack.environment import airflow_env
-
+def create_backfill(from_date: str, to_date: str) -> None:
+    """`airflow backfill create` through the stack's CLI wrapper, as the README tells users to run it."""
     command = [
-        str(Path(sys.executable).with_name("airflow")), "backfill", "create", "--dag-id", DAG_ID,
+        sys.executable, "-m", "local_stack", "airflow", "backfill", "create", "--dag-id", DAG_ID,
         "--from-date", from_date, "--to-date", to_date, "--max-active-runs", "1",
     ]
-    subprocess.run(command, env={**os.environ, **airflow_env(stack)}, check=True, capture_output=True, timeout=120)
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
 
 
 def wait_for_backfill_runs(api: AirflowApi, after: datetime, expected: int, timeout: float = 900) -> list[dict]:
