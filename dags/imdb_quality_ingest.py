@@ -156,6 +156,7 @@ with DAG(
     @task
     def load_staging(batch: dict) -> dict:
         """Load the batch's processed rows into staging and its files into the ledger."""
+        from airflow.exceptions import AirflowFailException
         from imdb_pipeline import warehouse
 
         summary = warehouse.read_summary(config.AWS_CONN_ID, batch["output_uri"])
@@ -169,6 +170,9 @@ with DAG(
                 aws_conn_id=config.AWS_CONN_ID,
                 iam_role=config.get("imdb_redshift_iam_role"),
             )
+        if not summary["rows_valid"]:
+            # Nothing can pass the gate; say why in the input's own terms instead.
+            raise AirflowFailException(notifications.nothing_valid_message(summary))
         return summary
 
     def record_verdicts(batch: dict, results, results_file: str) -> list[dict]:

@@ -126,7 +126,8 @@ def _stage_input(uri: str, directory: Path, s3_client) -> str:
     target = directory / bucket / key
     target.parent.mkdir(parents=True, exist_ok=True)
     _get_object(s3_client, bucket, key, target, uri)
-    return target.as_uri()
+    # Not Path.as_uri(): Hadoop takes the URI's path literally, so `dt=...` must not become `dt%3D...`.
+    return f"file://{target}"
 
 
 def _get_object(s3_client, bucket: str, key: str, target: Path, uri: str) -> None:

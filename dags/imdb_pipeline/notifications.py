@@ -47,6 +47,18 @@ def success_message(
     return f"{SUBJECT_PREFIX} OK: batch {batch_id}", "\n".join(lines)
 
 
+def nothing_valid_message(summary: Mapping) -> str:
+    """Why a batch has no valid row: each rejected file's error, else the quarantine reasons."""
+    lines = [f"Batch {summary['batch_id']} has no valid row to load ({summary['rows_in']} rows in)."]
+    for file in summary.get("files", []):
+        if file.get("status") == "rejected":
+            lines.append(f"  - {file['source_object']}: rejected: {file.get('error')}")
+    if summary.get("reasons"):
+        reasons = ", ".join(f"{code}: {count}" for code, count in sorted(summary["reasons"].items()))
+        lines.append(f"  Quarantined rows by reason: {reasons} (details beside the batch, in quarantine/).")
+    return "\n".join(lines)
+
+
 def gate_summary(gate_results: Sequence[Mapping]) -> str:
     """One line per check that did not pass, after a count of the verdicts."""
     counts = {outcome: 0 for outcome in ("pass", "warn", "fail")}

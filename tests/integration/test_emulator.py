@@ -135,9 +135,11 @@ def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(e
     assert len(stack["glue_assets_uploaded"]) == 2, "the Glue script and package must exist to run the job"
     s3, glue = emulator.client("s3"), emulator.client("glue")
     bucket, batch_id = stack["bucket"], "20261125T203000Z-seed"
-    source = f"s3://{bucket}/raw/imdb_movies_rating.csv"
+    # A partitioned key: `=` must reach Spark unescaped when the runner stages the object locally.
+    key = "raw/dt=2026-11-25/imdb_movies_rating.csv"
+    source = f"s3://{bucket}/{key}"
     output_prefix = f"processed/batch_id={batch_id}/"
-    s3.put_object(Bucket=bucket, Key="raw/imdb_movies_rating.csv", Body=SEED.read_bytes())
+    s3.put_object(Bucket=bucket, Key=key, Body=SEED.read_bytes())
 
     run_id = glue.start_job_run(JobName=stack["glue_job_name"], Arguments={
         "--input_uris": source, "--output_uri": f"s3://{bucket}/{output_prefix}", "--batch_id": batch_id,
@@ -153,6 +155,6 @@ def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(e
     summary = json.loads(s3.get_object(Bucket=bucket, Key=output_prefix + "summary.json")["Body"].read())
     assert summary["batch_id"] == batch_id
     assert summary["rows_in"] == 1000
-    assert summary["rows_valid"] + summary["rows_quarantined"] == 1000
-    assert summary["rows_quarantined"] >= 1  # Apollo 13's Released_Year is "PG"
+    # Apollo 13's Released_Year is "PG".
+    assert (summary["rows_valid"], summary["rows_quarantined"]) == (999, 1)
     assert [file["source_object"] for file in summary["files"]] == [source]

@@ -7,7 +7,7 @@ from io import BytesIO
 from pathlib import Path
 
 from imdb_pipeline.glue_package import build_zip
-from imdb_pipeline.notifications import gate_summary, skipped_message, success_message
+from imdb_pipeline.notifications import gate_summary, nothing_valid_message, skipped_message, success_message
 
 SUMMARY = {
     "batch_id": "B1",
@@ -67,3 +67,12 @@ def test_glue_package_zip_is_reproducible_and_importable_layout(tmp_path: Path):
     assert build_zip(package) == first
     names = zipfile.ZipFile(BytesIO(first)).namelist()
     assert names == ["movies_quality/__init__.py", "movies_quality/sub/rules.py"]
+
+
+def test_nothing_valid_message_names_rejected_files_and_reasons():
+    summary = {**SUMMARY, "rows_valid": 0, "reasons": {"invalid_year": 3}}
+    text = nothing_valid_message(summary)
+    assert "no valid row" in text
+    assert "s3://b/raw/bad.csv: rejected: missing columns: Gross" in text
+    assert "invalid_year: 3" in text
+    assert "s3://b/raw/a.csv" not in text
