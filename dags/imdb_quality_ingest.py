@@ -186,8 +186,11 @@ with DAG(
         )
         with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
             quality.record_results(conn, batch["batch_id"], results)
-            if results.failed and results.contract == quality.STAGING_CONTRACT:
-                quality.mark_ledger_quality_failed(conn, batch["batch_id"], results.failed)
+            if results.contract == quality.STAGING_CONTRACT:
+                if results.failed:
+                    quality.mark_ledger_quality_failed(conn, batch["batch_id"], results.failed)
+                else:
+                    quality.mark_ledger_verified(conn, batch["batch_id"])
         if results.failed:
             # The data will not change on a retry: fail at once, naming every failed check.
             raise AirflowFailException(str(quality.QualityGateFailed(results.failed)))

@@ -271,6 +271,19 @@ def mark_ledger_quality_failed(dbapi_conn: Any, batch_id: str, failed_checks: It
     return changed
 
 
+def mark_ledger_verified(dbapi_conn: Any, batch_id: str) -> int:
+    """Ledger rows of the batch `staged` -> `verified`: the merge takes only these. Returns rows changed."""
+    from imdb_pipeline import warehouse
+
+    with warehouse._transaction(dbapi_conn) as cursor:
+        cursor.execute(
+            warehouse.sql_text("quality/update_load_ledger_verified.sql"),
+            (datetime.now(UTC).replace(tzinfo=None), batch_id),
+        )
+        changed = cursor.rowcount
+    return changed
+
+
 def results_json(results: Iterable[CheckOutcome]) -> str:
     """The verdicts as a JSON list of objects (the dq_results.json written next to the batch)."""
     return json.dumps([outcome.as_dict() for outcome in results], indent=2)

@@ -279,11 +279,11 @@ def load_staging_from(
     parquet_objects = _list_parquet(s3_client, output_uri)
     dialect = dialect_of(conn)
     with _transaction(conn) as cursor:
-        # Staging of any other batch is discarded below: its ledger rows must not stay 'staged'.
+        # Staging of any other batch is discarded below: its ledger rows must not stay staged or verified.
         cursor.execute(
             "update movies.load_ledger set status = 'abandoned', updated_at = default, "
             "reason = 'staging was replaced by batch ' || %s || ' before this batch was merged' "
-            "where status = 'staged' and batch_id <> %s",
+            "where status in ('staged', 'verified') and batch_id <> %s",
             (batch_id, batch_id),
         )
         # DELETE, not TRUNCATE: TRUNCATE commits at once on Redshift.

@@ -14,7 +14,7 @@ import duckdb
 import psycopg2
 import pyarrow as pa
 import pytest
-from imdb_pipeline import warehouse
+from imdb_pipeline import quality, warehouse
 
 from tests.integration.conftest_warehouse import BUCKET, processed_rows, publish_batch, seed_records
 
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.postgres
 MIN_MOVIES = 3  # the marts' threshold for top directors and stars
 
 
-def merge(conn) -> None:
+def merge(conn, batch_id: str) -> None:
+    """Pass the batch's gate, then merge it as the DAG does."""
+    quality.mark_ledger_verified(conn, batch_id)
     with conn.cursor() as cursor:
         for statement in warehouse.split_statements(warehouse.sql_text("movies/merge_imdb_movies.sql")):
             cursor.execute(statement)
@@ -43,7 +45,7 @@ def filled_warehouse(warehouse_conn, warehouse_s3):
     objects = [(BUCKET, "raw/seed.csv", "e1"), (BUCKET, "raw/bad.csv", "e2")]
     warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id="b1", output_uri=output_uri, summary=summary,
                                 objects=objects)  # fmt: skip
-    merge(warehouse_conn)
+    merge(warehouse_conn, "b1")
 
     changed = [dict(record) for record in records[300:340]]
     for number, record in enumerate(changed):
@@ -53,7 +55,7 @@ def filled_warehouse(warehouse_conn, warehouse_s3):
     output_uri, summary = publish_batch(warehouse_s3, "b2", {update_uri: (len(changed), second)})
     warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id="b2", output_uri=output_uri, summary=summary,
                                 objects=[(BUCKET, "raw/update.csv", "e3")])  # fmt: skip
-    merge(warehouse_conn)
+    merge(warehouse_conn, "b2")
 
     with warehouse_conn.cursor() as cursor:
         cursor.executemany(

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from imdb_pipeline import warehouse
+from imdb_pipeline import quality, warehouse
 from imdb_pipeline.batch import ObjectVersion
 
 from tests.integration.conftest_warehouse import BUCKET, processed_rows, publish_batch, seed_records
@@ -78,6 +78,8 @@ def load_seed(s3_client, batch_id: str = FIRST_BATCH) -> None:
             conn, batch_id=batch_id, output_uri=output_uri, summary=warehouse.read_summary("aws_default", output_uri),
             objects=[{"bucket": BUCKET, "key": SEED_KEY, "etag": '"etag-seed-1"'}], aws_conn_id="aws_default",
         )  # fmt: skip
+        # The quality gate's verdict: only verified ledger rows are merged.
+        quality.mark_ledger_verified(conn, batch_id)
     assert staged == 999
 
 
@@ -144,6 +146,7 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
         warehouse_conn, warehouse_s3, batch_id=SECOND_BATCH, output_uri=output_uri, summary=summary,
         objects=[(BUCKET, "raw/update.csv", "etag-update")],
     )  # fmt: skip
+    quality.mark_ledger_verified(warehouse_conn, SECOND_BATCH)
     run_merge(warehouse_hook)
 
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 1004
@@ -204,6 +207,7 @@ def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, warehou
     output_uri, summary = publish_batch(warehouse_s3, FIRST_BATCH, {source: (2, [tricky, base])})
     warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=[(BUCKET, "raw/tricky.csv", "e")])  # fmt: skip
+    quality.mark_ledger_verified(warehouse_conn, FIRST_BATCH)
     run_merge(warehouse_hook)
 
     columns = ", ".join(warehouse.STAGING_COLUMNS[:-2] + ("ingested_at",))
@@ -247,6 +251,7 @@ def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(
     objects = [(BUCKET, "raw/a.csv", "ea"), (BUCKET, "raw/b.csv", "eb"), (BUCKET, "raw/broken.csv", "ec")]
     warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=objects)  # fmt: skip
+    quality.mark_ledger_verified(warehouse_conn, FIRST_BATCH)
     run_merge(warehouse_hook)
 
     with warehouse_conn.cursor() as cursor:
@@ -266,6 +271,7 @@ def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(
 def test_a_new_batch_abandons_a_staged_batch_that_was_never_merged(
     warehouse_conn, warehouse_s3, warehouse_hook
 ) -> None:
+    # The first batch passed its gate but was not merged when the second was staged.
     load_seed(warehouse_s3)
     load_seed(warehouse_s3, batch_id=SECOND_BATCH)
     run_merge(warehouse_hook)
@@ -275,3 +281,20 @@ def test_a_new_batch_abandons_a_staged_batch_that_was_never_merged(
         assert cursor.fetchall() == [(FIRST_BATCH, "abandoned"), (SECOND_BATCH, "loaded")]
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies where first_loaded_batch = %s",
                   (SECOND_BATCH,)) == 999  # fmt: skip
+
+
+def test_only_batches_that_passed_the_gate_are_merged(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
+    rows = processed_rows(seed_records()[:5], source_object=SEED_URI, batch_id=FIRST_BATCH,
+                          ingested_at=datetime(2026, 1, 1))  # fmt: skip
+    output_uri, summary = publish_batch(warehouse_s3, FIRST_BATCH, {SEED_URI: (5, rows)})
+    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+                                summary=summary, objects=[(BUCKET, SEED_KEY, "e")])  # fmt: skip
+
+    run_merge(warehouse_hook)  # e.g. another run's merge while this batch still waits for its gate
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 0
+    assert scalar(warehouse_conn, "select status from movies.load_ledger") == "staged"
+
+    quality.mark_ledger_verified(warehouse_conn, FIRST_BATCH)
+    run_merge(warehouse_hook)
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == len(rows)
+    assert scalar(warehouse_conn, "select status from movies.load_ledger") == "loaded"

@@ -1,5 +1,6 @@
 -- Merge the staged batch into imdb_movies, record rating history and mark the ledger rows loaded.
--- Takes no parameters: it works off movies.imdb_movies_staging and the load_ledger rows 'staged'.
+-- Takes no parameters: it works off movies.imdb_movies_staging and the load_ledger rows 'verified'
+-- (staged and passed by the quality gate).
 -- Run as ONE transaction (SQLExecuteQueryOperator with split_statements and autocommit off):
 -- a failure in any statement leaves the warehouse as it was.
 -- Written in the SQL that both Amazon Redshift and PostgreSQL 15+ accept: the MERGE source is a
@@ -10,7 +11,7 @@ drop table if exists merge_source;
 
 drop table if exists merge_file_counts;
 
--- Staged rows of files whose ledger row is 'staged', one per movie: a movie listed twice in a
+-- Staged rows of files whose ledger row is 'verified', one per movie: a movie listed twice in a
 -- batch keeps its last row (by file, then line).
 create temp table merge_source as
 with staged_files as (
@@ -18,7 +19,7 @@ with staged_files as (
         ledger.batch_id,
         's3://' || ledger.bucket || '/' || ledger.object_key as source_object
     from movies.load_ledger as ledger
-    where ledger.status = 'staged'
+    where ledger.status = 'verified'
 ),
 
 ranked_rows as (
@@ -96,7 +97,7 @@ left join merge_source
     on
         ledger.batch_id = merge_source.batch_id
         and 's3://' || ledger.bucket || '/' || ledger.object_key = merge_source.source_object
-where ledger.status = 'staged'
+where ledger.status = 'verified'
 group by ledger.batch_id, ledger.bucket, ledger.object_key;
 
 -- History first: it compares the incoming values with the current ones before the MERGE
@@ -230,7 +231,7 @@ where
     load_ledger.batch_id = merge_file_counts.batch_id
     and load_ledger.bucket = merge_file_counts.bucket
     and load_ledger.object_key = merge_file_counts.object_key
-    and load_ledger.status = 'staged';
+    and load_ledger.status = 'verified';
 
 drop table merge_source;
 

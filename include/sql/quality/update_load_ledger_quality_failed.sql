@@ -7,4 +7,4 @@ set
     reason = %s,
     updated_at = %s
 where batch_id = %s
-    and status in ('staged', 'quality_failed')
+    and status in ('staged', 'verified', 'quality_failed')
