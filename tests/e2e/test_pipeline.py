@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,12 +41,17 @@ DAG_ID = "imdb_quality_ingest"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    """The whole local stack, as `make up` starts it, in a state directory and on ports of its own."""
+def stack():
+    """The whole local stack, as `make up` starts it, in a state directory and on ports of its own.
+
+    The state directory is not under pytest's temporary root: a later pytest session tightens that
+    root's permissions, which the PostgreSQL server (running as its own user) must not depend on.
+    """
     from local_stack import stack as local_stack
 
+    state_dir = tempfile.mkdtemp(prefix="imdb-e2e-stack-")
     settings = {
-        "IMDB_LOCAL_DIR": str(tmp_path_factory.mktemp("stack")),
+        "IMDB_LOCAL_DIR": state_dir,
         "IMDB_EMULATOR_PORT": str(free_port()),
         "IMDB_POSTGRES_PORT": str(free_port()),
         "IMDB_AIRFLOW_PORT": str(free_port()),
@@ -58,6 +65,7 @@ def stack(tmp_path_factory):
             yield description
         finally:
             local_stack.down()
+            shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
