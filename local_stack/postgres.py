@@ -12,10 +12,11 @@ import logging
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from local_stack.processes import is_alive, port_is_free
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def status(data_dir: str | Path) -> ServerStatus:
     lines = pid_file.read_text().splitlines()
     pid = int(lines[0])
     port = int(lines[3]) if len(lines) > 3 and lines[3].strip() else None
-    return ServerStatus(data_dir, running=_process_alive(pid), pid=pid, port=port)
+    return ServerStatus(data_dir, running=is_alive(pid), pid=pid, port=port)
 
 
 def start(data_dir: str | Path, port: int) -> str:
@@ -93,7 +94,7 @@ def start(data_dir: str | Path, port: int) -> str:
         # process, which would make PostgreSQL refuse to start.
         logger.warning("Removing stale %s (pid %s is not running)", data_dir / "postmaster.pid", current.pid)
         (data_dir / "postmaster.pid").unlink()
-    if _port_in_use(port):
+    if not port_is_free(port):
         raise PostgresServerError(
             f"Port {port} on 127.0.0.1 is already in use by another process: stop it or choose another port"
         )
@@ -174,23 +175,3 @@ def _hand_over(data_dir: Path, user: pwd.struct_passwd) -> None:
         mode = parent.stat().st_mode
         if mode & 0o001 == 0:
             parent.chmod(mode | 0o011)
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
