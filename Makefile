@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-dev.txt dags/constraints.txt
 PYTEST_ARGS ?=
+# Local Spark (tests, the emulator's Glue runs) stays on loopback, whatever the host name resolves to.
+export SPARK_LOCAL_IP := 127.0.0.1
 
 .PHONY: setup test test-fast lint demo up down status bench clean
 
