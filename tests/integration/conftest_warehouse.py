@@ -24,37 +24,11 @@ import pytest
 from imdb_pipeline import warehouse
 
 from tests.fixtures.postgres import free_port
+from tests.processed_contract import PROCESSED_SCHEMA
 
 SEED_CSV = Path(__file__).resolve().parents[2] / "data" / "imdb_movies_rating.csv"
 BUCKET = "imdb-quality-test"
 
-PROCESSED_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.string()),
-        ("series_title", pa.string()),
-        ("released_year", pa.int32()),
-        ("certificate", pa.string()),
-        ("runtime_minutes", pa.int32()),
-        ("genres", pa.string()),
-        ("primary_genre", pa.string()),
-        ("imdb_rating", pa.decimal128(3, 1)),
-        ("meta_score", pa.int32()),
-        ("no_of_votes", pa.int64()),
-        ("gross_usd", pa.int64()),
-        ("director", pa.string()),
-        ("star1", pa.string()),
-        ("star2", pa.string()),
-        ("star3", pa.string()),
-        ("star4", pa.string()),
-        ("overview", pa.string()),
-        ("poster_link", pa.string()),
-        ("is_quality_movie", pa.bool_()),
-        ("source_object", pa.string()),
-        ("source_line", pa.int32()),
-        ("batch_id", pa.string()),
-        ("ingested_at", pa.timestamp("us")),
-    ]
-)
 
 
 def movie_id(title: str, year: int) -> str:

@@ -8,41 +8,15 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from tests.processed_contract import PROCESSED_SCHEMA
 
 REPO = Path(__file__).resolve().parents[2]
 ENTRY = REPO / "include" / "glue" / "movies_quality_ingestion.py"
 SEED = REPO / "data" / "imdb_movies_rating.csv"
 
-EXPECTED_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.string()),
-        ("series_title", pa.string()),
-        ("released_year", pa.int32()),
-        ("certificate", pa.string()),
-        ("runtime_minutes", pa.int32()),
-        ("genres", pa.string()),
-        ("primary_genre", pa.string()),
-        ("imdb_rating", pa.decimal128(3, 1)),
-        ("meta_score", pa.int32()),
-        ("no_of_votes", pa.int64()),
-        ("gross_usd", pa.int64()),
-        ("director", pa.string()),
-        ("star1", pa.string()),
-        ("star2", pa.string()),
-        ("star3", pa.string()),
-        ("star4", pa.string()),
-        ("overview", pa.string()),
-        ("poster_link", pa.string()),
-        ("is_quality_movie", pa.bool_()),
-        ("source_object", pa.string()),
-        ("source_line", pa.int32()),
-        ("batch_id", pa.string()),
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
 
 
 def run_entry(*arguments: str) -> subprocess.CompletedProcess:
@@ -128,7 +102,7 @@ def test_apollo_13_quarantined_for_its_year(seed_run):
 def test_processed_schema_and_typed_values(seed_run):
     _, table, _, _ = seed_run
     assert [(field.name, field.type) for field in table.schema] == [
-        (field.name, field.type) for field in EXPECTED_SCHEMA
+        (field.name, field.type) for field in PROCESSED_SCHEMA
     ]
     rows = {row["series_title"] + f" ({row['released_year']})": row for row in table.to_pylist()}
     shawshank = rows["The Shawshank Redemption (1994)"]
