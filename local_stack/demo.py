@@ -166,8 +166,10 @@ def run_demo(say=print) -> int:
     run = wait_for_run(api, upload["uploaded_at"])
     ledger = [row for row in ledger_rows(stack, upload["bucket"], upload["key"]) if row["etag"] == upload["etag"]]
     received = read_notifications(stack)
-    # Other runs (the daily sweep) may notify meanwhile: show this run's notifications.
-    notifications = [item for item in received if run["dag_run_id"] in item["message"]] or received
+    # Other runs (the daily sweep) may notify meanwhile: show this run's notifications, which name its
+    # batch, its run id, or its run id as the run link spells it.
+    own = {run["dag_run_id"], urllib.parse.quote(run["dag_run_id"], safe=""), *(row["batch_id"] for row in ledger)}
+    notifications = [item for item in received if any(mark in item["message"] for mark in own)] or received
     say("")
     say(f"DAG run      {run['dag_run_id']}: {run['state']}")
     if ledger:
