@@ -15,7 +15,8 @@ Either way, object versions the load ledger has already loaded (same ETag) are s
 
 **What a run does**: resolve the batch → confirm the objects exist → Glue job (clean, validate,
 quarantine) → load staging → Soda data-contract gate → MERGE + rating history + ledger in one
-transaction → refresh marts (Athena partitions and QuickSight SPICE where configured) → SNS summary.
+transaction → refresh marts (and QuickSight SPICE where configured; Athena reads the processed Parquet
+through partition projection, so no per-batch DDL) → SNS summary.
 A failed task, including a failed quality gate, sends an SNS message naming it and the reason.
 """
 
@@ -25,7 +26,6 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
-from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 from airflow.providers.amazon.aws.operators.quicksight import QuickSightCreateIngestionOperator
 from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
@@ -35,7 +35,6 @@ from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, chain, task
 from imdb_pipeline import config, notifications
 
-DAG_ID = "imdb_quality_ingest"
 INCLUDE = config.include_dir()
 
 raw_landing = Asset(
@@ -67,7 +66,7 @@ notify_task_failure = SnsNotifier(
 )
 
 with DAG(
-    dag_id=DAG_ID,
+    dag_id=config.DAG_ID,
     doc_md=__doc__,
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 0 * * *", timezone="UTC", interval=timedelta(days=1)),
@@ -86,50 +85,42 @@ with DAG(
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
         "on_failure_callback": notify_task_failure,
+        # Every AWS operator and SQL operator of the DAG uses the same two connections.
+        "aws_conn_id": config.AWS_CONN_ID,
+        "conn_id": config.WAREHOUSE_CONN_ID,
     },
 ) as dag:
 
     @task
     def create_warehouse_tables() -> None:
         """Create the warehouse schema where it is missing (idempotent), so a new environment just works."""
-        from imdb_pipeline import warehouse
+        from imdb_pipeline import db, warehouse
 
-        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
+        with db.connect(config.WAREHOUSE_CONN_ID) as conn:
             warehouse.apply_ddl(conn)
 
     @task
     def resolve_batch(**context) -> dict:
         """The object versions this run loads; an empty batch ends the run as skipped."""
         from airflow.exceptions import AirflowSkipException
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.providers.amazon.aws.hooks.sns import SnsHook
-        from imdb_pipeline import batch, warehouse
+        from imdb_pipeline import db, runs
 
-        bucket, raw_prefix = config.get("imdb_bucket"), config.get("imdb_raw_prefix")
         dag_run = context["dag_run"]
-        extras = [event.extra for events in context["triggering_asset_events"].values() for event in events]
-        if extras:
-            candidates = batch.objects_from_asset_events(extras, bucket=bucket, raw_prefix=raw_prefix)
-        else:
-            listing = S3Hook(aws_conn_id=config.AWS_CONN_ID).get_file_metadata(raw_prefix, bucket)
-            candidates = batch.objects_in_interval(
-                listing,
-                bucket=bucket,
-                raw_prefix=raw_prefix,
+        with db.connect(config.WAREHOUSE_CONN_ID) as conn:
+            resolved = runs.resolve_run_batch(
+                _s3_client(),
+                conn,
+                asset_event_extras=[e.extra for events in context["triggering_asset_events"].values() for e in events],
+                run_id=dag_run.run_id,
+                run_after=dag_run.run_after,
                 # A manual run has no interval of its own: it covers the day it runs.
-                start=context["data_interval_start"] or dag_run.run_after,
-                end=context["data_interval_end"] or dag_run.run_after,
-            )
-        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
-            loaded = warehouse.loaded_versions(conn, candidates)
-            resolved = batch.resolve_batch(
-                candidates,
-                loaded,
-                batch_id=batch.make_batch_id(dag_run.run_after, dag_run.run_id, candidates),
-                bucket=bucket,
+                interval_start=context.get("data_interval_start") or dag_run.run_after,
+                interval_end=context.get("data_interval_end") or dag_run.run_after,
+                bucket=config.get("imdb_bucket"),
+                raw_prefix=config.get("imdb_raw_prefix"),
                 processed_prefix=config.get("imdb_processed_prefix"),
             )
-            warehouse.record_skipped(conn, resolved.batch_id, resolved.skipped)
         if not resolved.objects:
             subject, message = notifications.skipped_message(
                 [obj.uri for obj in resolved.skipped], run_id=dag_run.run_id, run_url=context["ti"].log_url
@@ -141,90 +132,60 @@ with DAG(
         return resolved.to_xcom()
 
     @task
-    def publish_glue_package(batch: dict) -> str:
+    def publish_glue_package() -> str:
         """Upload the Glue job's transform package, so the job runs the code of this repository."""
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from imdb_pipeline import glue_package
 
-        bucket = config.get("imdb_bucket")
-        key = f"{config.get('imdb_glue_assets_prefix')}movies_quality.zip"
-        S3Hook(aws_conn_id=config.AWS_CONN_ID).load_bytes(
-            glue_package.build_zip(INCLUDE / "glue" / "movies_quality"), key, bucket, replace=True
+        return glue_package.publish(
+            _s3_client(),
+            INCLUDE / "glue" / "movies_quality",
+            config.get("imdb_bucket"),
+            f"{config.get('imdb_glue_assets_prefix')}movies_quality.zip",
         )
-        return f"s3://{bucket}/{key}"
 
     @task
     def load_staging(batch: dict) -> dict:
         """Load the batch's processed rows into staging and its files into the ledger."""
-        from airflow.exceptions import AirflowFailException
-        from imdb_pipeline import warehouse
+        from imdb_pipeline import db, runs
+        from imdb_pipeline.failures import fail_fast
 
-        summary = warehouse.read_summary(config.AWS_CONN_ID, batch["output_uri"])
-        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
-            warehouse.load_staging(
-                conn,
-                batch_id=batch["batch_id"],
-                output_uri=batch["output_uri"],
-                summary=summary,
-                objects=batch["objects"],
-                aws_conn_id=config.AWS_CONN_ID,
-                iam_role=config.get("imdb_redshift_iam_role"),
-            )
-        if not summary["rows_valid"]:
-            # Nothing can pass the gate; say why in the input's own terms instead.
-            raise AirflowFailException(notifications.nothing_valid_message(summary))
-        return summary
-
-    def record_verdicts(batch: dict, results, results_file: str) -> list[dict]:
-        """Keep a verification's verdicts in dq_results and beside the batch in S3; fail on a failed check."""
-        from airflow.exceptions import AirflowFailException
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-        from imdb_pipeline import quality, warehouse
-
-        S3Hook(aws_conn_id=config.AWS_CONN_ID).load_string(
-            quality.results_json(results), f"{batch['output_uri']}{results_file}", replace=True
-        )
-        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
-            quality.record_results(conn, batch["batch_id"], results)
-            if results.contract == quality.STAGING_CONTRACT:
-                if results.failed:
-                    quality.mark_ledger_quality_failed(conn, batch["batch_id"], results.failed)
-                else:
-                    quality.mark_ledger_verified(conn, batch["batch_id"])
-        if results.failed:
-            # The data will not change on a retry: fail at once, naming every failed check.
-            raise AirflowFailException(str(quality.QualityGateFailed(results.failed)))
-        return [outcome.as_dict() for outcome in results]
+        with fail_fast(), db.connect(config.WAREHOUSE_CONN_ID) as conn:
+            return runs.stage_batch(conn, _s3_client(), batch, config.get("imdb_redshift_iam_role"))
 
     @task
     def quality_gate(batch: dict) -> list[dict]:
         """Verify staging against its Soda contract; a failed check stops the batch before the merge."""
-        from imdb_pipeline import quality
+        from imdb_pipeline import db, quality
+        from imdb_pipeline.failures import fail_fast
 
-        return record_verdicts(
-            batch, quality.verify_staging(config.WAREHOUSE_CONN_ID, batch["batch_id"]), "dq_results.json"
-        )
+        results = quality.verify_staging(config.WAREHOUSE_CONN_ID, batch["batch_id"])
+        with fail_fast(), db.connect(config.WAREHOUSE_CONN_ID) as conn:
+            return quality.record_verdicts(conn, _s3_client(), batch["output_uri"], results, "dq_results.json")
+
+    @task(outlets=[imdb_movies_table])
+    def merge_imdb_movies(batch: dict) -> None:
+        """MERGE the batch into imdb_movies with its rating history and ledger rows, in one transaction."""
+        from imdb_pipeline import db, warehouse
+
+        with db.connect(config.WAREHOUSE_CONN_ID) as conn:
+            warehouse.merge_batch(conn, batch["batch_id"])
 
     @task
     def verify_merged_table(batch: dict) -> list[dict]:
         """Verify imdb_movies after the merge (no duplicates, never shrinks); a breach alerts on SNS."""
-        from imdb_pipeline import quality, warehouse
+        from imdb_pipeline import db, quality
+        from imdb_pipeline.failures import fail_fast
 
-        with warehouse.connect(config.WAREHOUSE_CONN_ID) as conn:
+        with fail_fast(), db.connect(config.WAREHOUSE_CONN_ID) as conn:
             results = quality.verify_target(conn, config.WAREHOUSE_CONN_ID, batch["batch_id"])
-        return record_verdicts(batch, results, "dq_results_target.json")
-
-    @task.short_circuit(ignore_downstream_trigger_rules=False)
-    def athena_configured() -> bool:
-        """Athena partitions are registered on AWS only (the local emulator runs no Athena SQL)."""
-        return bool(config.get("imdb_athena_database"))
+            return quality.record_verdicts(conn, _s3_client(), batch["output_uri"], results, "dq_results_target.json")
 
     @task.short_circuit(ignore_downstream_trigger_rules=False)
     def quicksight_configured() -> bool:
         """SPICE refresh only where a QuickSight dataset is configured."""
         return bool(config.get("imdb_quicksight_dataset_id"))
 
-    # Runs when the merge did, whether or not the optional AWS-only refreshes were skipped.
+    # Runs when the merge did, whether or not the optional QuickSight refresh was skipped.
     @task(trigger_rule="none_failed_min_one_success")
     def success_notice(
         batch: dict, summary: dict, gate_results: list[dict], target_results: list[dict], **context
@@ -239,17 +200,15 @@ with DAG(
 
     wait_for_objects = S3KeySensor(
         task_id="wait_for_objects",
-        aws_conn_id=config.AWS_CONN_ID,
         bucket_key=batch["input_uris"],
         deferrable=True,
         poke_interval=10,
         timeout=600,
     )
 
-    glue_package_uri = publish_glue_package(batch)
+    glue_package_uri = publish_glue_package()
     clean_validate_quarantine = GlueJobOperator(
         task_id="clean_validate_quarantine",
-        aws_conn_id=config.AWS_CONN_ID,
         job_name=config.template("imdb_glue_job_name"),
         script_location=str(INCLUDE / "glue" / "movies_quality_ingestion.py"),
         s3_bucket=config.template("imdb_bucket"),
@@ -279,46 +238,26 @@ with DAG(
 
     summary = load_staging(batch)
     gate_results = quality_gate(batch)
-
-    merge_imdb_movies = SQLExecuteQueryOperator(
-        task_id="merge_imdb_movies",
-        conn_id=config.WAREHOUSE_CONN_ID,
-        sql="movies/merge_imdb_movies.sql",
-        split_statements=True,
-        # One transaction: MERGE, rating history and ledger commit together or not at all.
-        autocommit=False,
-        outlets=[imdb_movies_table],
-    )
+    merged = merge_imdb_movies(batch)
+    target_results = verify_merged_table(batch)
 
     refresh_marts = SQLExecuteQueryOperator(
         task_id="refresh_marts",
-        conn_id=config.WAREHOUSE_CONN_ID,
         sql="marts/refresh_marts.sql",
         split_statements=True,
         autocommit=False,
     )
 
-    add_athena_partition = AthenaOperator(
-        task_id="add_athena_partition",
-        aws_conn_id=config.AWS_CONN_ID,
-        query="athena/add_processed_partition.sql",
-        database=config.template("imdb_athena_database"),
-        output_location=config.template("imdb_athena_output"),
-    )
-
     refresh_quicksight_spice = QuickSightCreateIngestionOperator(
         task_id="refresh_quicksight_spice",
-        aws_conn_id=config.AWS_CONN_ID,
         data_set_id=config.template("imdb_quicksight_dataset_id"),
-        ingestion_id="{{ ti.xcom_pull(task_ids='resolve_batch')['batch_id'] }}",
+        ingestion_id=batch["batch_id"],
         wait_for_completion=False,
     )
 
-    target_results = verify_merged_table(batch)
     notice = success_notice(batch, summary, gate_results, target_results)
     notify_success = SnsPublishOperator(
         task_id="notify_success",
-        aws_conn_id=config.AWS_CONN_ID,
         target_arn=config.template("imdb_sns_topic_arn"),
         subject=notice["subject"],
         message=notice["message"],
@@ -332,10 +271,16 @@ with DAG(
         clean_validate_quarantine,
         summary,
         gate_results,
-        merge_imdb_movies,
+        merged,
         target_results,
         refresh_marts,
     )
-    chain(refresh_marts, athena_configured(), add_athena_partition, notice)
     chain(refresh_marts, quicksight_configured(), refresh_quicksight_spice, notice)
     chain(notice, notify_success)
+
+
+def _s3_client():
+    """A boto3 S3 client through the DAG's AWS connection (the emulator locally)."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    return S3Hook(aws_conn_id=config.AWS_CONN_ID).get_conn()

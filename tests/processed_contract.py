@@ -1,32 +1,18 @@
-"""The processed-Parquet contract (docs/interfaces.md) as a pyarrow schema: what the Glue job writes
-and what the warehouse tests publish in its place."""
+"""The processed-Parquet contract as a pyarrow schema, derived from its one declaration
+(`movies_quality.columns.PROCESSED`): what the Glue job writes and what the warehouse tests
+publish in its place."""
 
 import pyarrow as pa
+from movies_quality.columns import PROCESSED
 
-PROCESSED_SCHEMA = pa.schema(
-    [
-        ("movie_id", pa.string()),
-        ("series_title", pa.string()),
-        ("released_year", pa.int32()),
-        ("certificate", pa.string()),
-        ("runtime_minutes", pa.int32()),
-        ("genres", pa.string()),
-        ("primary_genre", pa.string()),
-        ("imdb_rating", pa.decimal128(3, 1)),
-        ("meta_score", pa.int32()),
-        ("no_of_votes", pa.int64()),
-        ("gross_usd", pa.int64()),
-        ("director", pa.string()),
-        ("star1", pa.string()),
-        ("star2", pa.string()),
-        ("star3", pa.string()),
-        ("star4", pa.string()),
-        ("overview", pa.string()),
-        ("poster_link", pa.string()),
-        ("is_quality_movie", pa.bool_()),
-        ("source_object", pa.string()),
-        ("source_line", pa.int32()),
-        ("batch_id", pa.string()),
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "decimal(3,1)": pa.decimal128(3, 1),
+    "boolean": pa.bool_(),
+    # Spark writes TIMESTAMP_MICROS in the session's zone (UTC), as the job sets it.
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+
+PROCESSED_SCHEMA = pa.schema([(column.name, _ARROW_TYPES[column.spark_type]) for column in PROCESSED])

@@ -8,9 +8,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 
 # A landing-date partition in the key (`raw/dt=2026-11-20/file.csv`) dates the object.
 _KEY_DATE = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/")
+BATCH_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 
 
 @dataclass(frozen=True, order=True)
@@ -55,8 +58,34 @@ def is_raw_csv(bucket: str, key: str, *, expected_bucket: str, raw_prefix: str) 
     return bucket == expected_bucket and key.startswith(raw_prefix) and key.lower().endswith(".csv")
 
 
-def _normalise_etag(etag: str) -> str:
+def normalise_etag(etag: str) -> str:
+    """S3 quotes ETags in API responses but not in events: compare them unquoted."""
     return etag.strip().strip('"')
+
+
+def object_version(obj: Any) -> ObjectVersion:
+    """An ObjectVersion from a mapping (bucket, key, etag), an object with those attributes or a tuple."""
+    if isinstance(obj, Mapping):
+        bucket, key, etag = obj["bucket"], obj["key"], obj["etag"]
+    elif hasattr(obj, "etag"):
+        bucket, key, etag = obj.bucket, obj.key, obj.etag
+    else:
+        bucket, key, etag = obj
+    return ObjectVersion(bucket, key, normalise_etag(etag))
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key` -> (bucket, key); anything else raises ValueError naming the URI."""
+    match = _S3_URI.match(uri)
+    if not match:
+        raise ValueError(f"Not an s3://bucket/key URI: {uri!r}")
+    return match.group("bucket"), match.group("key")
+
+
+def check_batch_id(batch_id: str) -> None:
+    """A batch id is a short token: it names S3 folders and is spliced into nothing unchecked."""
+    if not BATCH_ID.match(batch_id):
+        raise ValueError(f"Invalid batch_id {batch_id!r}: expected {BATCH_ID.pattern}")
 
 
 def objects_from_asset_events(
@@ -80,7 +109,7 @@ def objects_from_asset_events(
             detail = event.get("detail") or {}
             event_bucket = (detail.get("bucket") or {}).get("name", "")
             obj = detail.get("object") or {}
-            key, etag = obj.get("key", ""), _normalise_etag(obj.get("etag", ""))
+            key, etag = obj.get("key", ""), normalise_etag(obj.get("etag", ""))
             if key and etag and is_raw_csv(event_bucket, key, expected_bucket=bucket, raw_prefix=raw_prefix):
                 found.add(ObjectVersion(event_bucket, key, etag))
     return sorted(found)
@@ -109,7 +138,7 @@ def objects_in_interval(
         if not is_raw_csv(bucket, key, expected_bucket=bucket, raw_prefix=raw_prefix):
             continue
         if first_day <= landing_date(key, entry["LastModified"]) < end_day:
-            selected.add(ObjectVersion(bucket, key, _normalise_etag(entry["ETag"])))
+            selected.add(ObjectVersion(bucket, key, normalise_etag(entry["ETag"])))
     return sorted(selected)
 
 

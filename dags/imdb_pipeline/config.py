@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+DAG_ID = "imdb_quality_ingest"
 AWS_CONN_ID = "aws_default"
 WAREHOUSE_CONN_ID = "redshift_default"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 # Fixed timestamps make the archive's bytes depend on the sources only.
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -20,3 +21,9 @@ def build_zip(package_dir: Path) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, path.read_bytes())
     return buffer.getvalue()
+
+
+def publish(s3_client: Any, package_dir: Path, bucket: str, key: str) -> str:
+    """Upload the package's zip to s3://bucket/key (replacing it); returns that URI."""
+    s3_client.put_object(Bucket=bucket, Key=key, Body=build_zip(package_dir))
+    return f"s3://{bucket}/{key}"

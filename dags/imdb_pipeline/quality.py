@@ -1,10 +1,11 @@
 """The Soda quality gate: verify a batch against the data contracts in include/soda/, keep every verdict.
 
 Plain functions, testable without Airflow; the DAG wraps them in tasks. For a batch:
-`verify_staging` (the gate, before the merge) -> `results_json` (S3, next to the batch) and
-`record_results` (movies.dq_results) -> on a failed check `mark_ledger_quality_failed` and
-`QualityGateFailed`, so the merge does not run. After the merge, `verify_target` checks
-movies.imdb_movies (no duplicates, row count never shrinks); its verdicts are kept the same way.
+`verify_staging` (the gate, before the merge) -> `record_verdicts`: the verdicts go to S3 next to
+the batch and to movies.dq_results, the ledger rows become `verified` or `quality_failed`, and a
+failed check raises `QualityGateFailed`, so the merge does not run. After the merge,
+`verify_target` checks movies.imdb_movies (no duplicates, row count never shrinks); its verdicts
+are kept the same way.
 
 Soda Core is imported inside the functions: it is heavy and the DAG folder must parse fast.
 """
@@ -19,7 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from imdb_pipeline import config
+from imdb_pipeline import config, db, ledger
+from imdb_pipeline.batch import split_s3_uri
+from imdb_pipeline.failures import PermanentFailure
 
 # The data source name every contract's `dataset` starts with.
 DATA_SOURCE_NAME = "imdb_warehouse"
@@ -37,8 +40,6 @@ _COMPARISONS = (
     ("must_be_less_than", "<"),
     ("must_be_less_than_or_equal", "<="),
 )
-# Width of movies.load_ledger.reason and of movies.dq_results.message.
-_TEXT_MAX_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -75,20 +76,9 @@ class GateResult:
     def failed(self) -> list[CheckOutcome]:
         return [outcome for outcome in self.outcomes if outcome.outcome == "fail"]
 
-    @property
-    def warned(self) -> list[CheckOutcome]:
-        return [outcome for outcome in self.outcomes if outcome.outcome == "warn"]
-
-    @property
-    def passed(self) -> bool:
-        return not self.failed
-
-    def raise_if_failed(self) -> None:
-        if self.failed:
-            raise QualityGateFailed(self.failed)
 
 
-class QualityGateFailed(Exception):
+class QualityGateFailed(PermanentFailure):
     """At least one fail-level check broke; the message names every one of them."""
 
     def __init__(self, failed: Iterable[CheckOutcome]):
@@ -210,16 +200,15 @@ def record_results(dbapi_conn: Any, batch_id: str, results: Iterable[CheckOutcom
 
     Commits (rolls back on error). Returns the number of rows written.
     """
-    from imdb_pipeline import warehouse
-
     outcomes = list(results)
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     contracts = sorted({outcome.contract for outcome in outcomes})
-    with warehouse._transaction(dbapi_conn) as cursor:
+    with db.transaction(dbapi_conn) as cursor:
         for contract in contracts:
-            cursor.execute(warehouse.sql_text("quality/delete_dq_results.sql"), (batch_id, contract))
+            parameters = {"batch_id": batch_id, "contract": contract}
+            db.execute(cursor, db.sql_text("quality/delete_dq_results.sql"), parameters)
         cursor.executemany(
-            warehouse.sql_text("quality/insert_dq_results.sql"),
+            db.sql_text("quality/insert_dq_results.sql"),
             [
                 (
                     batch_id,
@@ -229,7 +218,7 @@ def record_results(dbapi_conn: Any, batch_id: str, results: Iterable[CheckOutcom
                     outcome.outcome,
                     outcome.value,
                     outcome.threshold,
-                    _clip(outcome.message, _TEXT_MAX_CHARS),
+                    ledger.clip(outcome.message),
                     checked_at,
                 )
                 for outcome in outcomes
@@ -244,54 +233,37 @@ def previous_row_count(dbapi_conn: Any, batch_id: str) -> int:
     It is the floor for the target contract's "row count never shrinks" check. Other batches
     only, so that re-running a batch compares against the batch before it, not against itself.
     """
-    from imdb_pipeline import warehouse
-
-    with warehouse._transaction(dbapi_conn) as cursor:
-        cursor.execute(warehouse.sql_text("quality/select_previous_row_count.sql"), (TARGET_CONTRACT, batch_id))
+    with db.transaction(dbapi_conn) as cursor:
+        db.execute(
+            cursor,
+            db.sql_text("quality/select_previous_row_count.sql"),
+            {"contract": TARGET_CONTRACT, "batch_id": batch_id},
+        )
         row = cursor.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def mark_ledger_quality_failed(dbapi_conn: Any, batch_id: str, failed_checks: Iterable[CheckOutcome]) -> int:
-    """Ledger rows of the batch `staged` -> `quality_failed`, the reason naming the failed checks.
-
-    Commits (rolls back on error). Returns the number of ledger rows changed.
-    """
-    from imdb_pipeline import warehouse
-
-    names = "; ".join(f"{outcome.contract}: {outcome.check} ({outcome.name})" for outcome in failed_checks)
-    reason = _clip(f"quality gate failed: {names}", _TEXT_MAX_CHARS)
-
-    with warehouse._transaction(dbapi_conn) as cursor:
-        cursor.execute(
-            warehouse.sql_text("quality/update_load_ledger_quality_failed.sql"),
-            (reason, datetime.now(UTC).replace(tzinfo=None), batch_id),
-        )
-        changed = cursor.rowcount
-    return changed
-
-
-def mark_ledger_verified(dbapi_conn: Any, batch_id: str) -> int:
-    """Ledger rows of the batch `staged` -> `verified`: the merge takes only these. Returns rows changed."""
-    from imdb_pipeline import warehouse
-
-    with warehouse._transaction(dbapi_conn) as cursor:
-        cursor.execute(
-            warehouse.sql_text("quality/update_load_ledger_verified.sql"),
-            (datetime.now(UTC).replace(tzinfo=None), batch_id),
-        )
-        changed = cursor.rowcount
-    return changed
+def record_verdicts(
+    dbapi_conn: Any, s3_client: Any, output_uri: str, results: GateResult, results_file: str
+) -> list[dict]:
+    """Keep a verification's verdicts beside the batch in S3 and in dq_results; settle the ledger for
+    the staging contract; raise QualityGateFailed naming every failed check. Returns the verdicts."""
+    bucket, prefix = split_s3_uri(output_uri)
+    s3_client.put_object(Bucket=bucket, Key=f"{prefix}{results_file}", Body=results_json(results).encode())
+    record_results(dbapi_conn, results.batch_id, results)
+    if results.contract == STAGING_CONTRACT:
+        if results.failed:
+            ledger.mark_quality_failed(dbapi_conn, results.batch_id, results.failed)
+        else:
+            ledger.mark_verified(dbapi_conn, results.batch_id)
+    if results.failed:
+        raise QualityGateFailed(results.failed)
+    return [outcome.as_dict() for outcome in results]
 
 
 def results_json(results: Iterable[CheckOutcome]) -> str:
     """The verdicts as a JSON list of objects (the dq_results.json written next to the batch)."""
     return json.dumps([outcome.as_dict() for outcome in results], indent=2)
-
-
-def parse_results_json(text: str) -> list[CheckOutcome]:
-    """The inverse of `results_json` (for reading the verdicts back, e.g. from XCom or S3)."""
-    return [CheckOutcome(**record) for record in json.loads(text)]
 
 
 def _check_outcome(contract_name: str, check_result: Any) -> CheckOutcome | None:
@@ -366,7 +338,3 @@ def _redshift_cluster_credentials(conn: Any, extra: Mapping) -> tuple[str, str]:
         DbUser=conn.login, DbName=conn.schema, ClusterIdentifier=cluster, AutoCreate=False
     )
     return credentials["DbUser"], credentials["DbPassword"]
-
-
-def _clip(text: str, max_chars: int) -> str:
-    return text if len(text) <= max_chars else text[: max_chars - 3] + "..."

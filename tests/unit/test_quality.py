@@ -11,6 +11,8 @@ from imdb_pipeline import config, quality
 from soda_core.contracts.contract_verification import Threshold
 from sqlglot import exp
 
+from tests.fixtures.fakes import RecordingConnection
+
 # DDL type -> the type name the contracts use (one both Redshift and PostgreSQL report).
 CONTRACT_TYPE_OF_DDL_TYPE = {
     "CHAR": "char",
@@ -64,43 +66,6 @@ def outcome(check="checks.row_count", result="pass", contract="imdb_movies_stagi
         outcome=result,
         message="value 3",
     )
-
-
-class RecordingConnection:
-    """A DB-API connection that records statements and parameters instead of running them."""
-
-    def __init__(self, rows=None, rowcount=0):
-        self.statements: list[tuple[str, object]] = []
-        self.commits = 0
-        self.rollbacks = 0
-        self._rows = list(rows or [])
-        self._rowcount = rowcount
-
-    def cursor(self):
-        connection = self
-
-        class Cursor:
-            rowcount = connection._rowcount
-
-            def execute(self, sql, params=None):
-                connection.statements.append((sql, params))
-
-            def executemany(self, sql, seq):
-                connection.statements.append((sql, list(seq)))
-
-            def fetchone(self):
-                return connection._rows.pop(0) if connection._rows else None
-
-            def close(self):
-                pass
-
-        return Cursor()
-
-    def commit(self):
-        self.commits += 1
-
-    def rollback(self):
-        self.rollbacks += 1
 
 
 def test_postgres_data_source_from_connection():
@@ -214,6 +179,16 @@ def test_schema_message_names_each_difference():
     )
 
 
+class RecordingS3:
+    """A boto3 S3 client stand-in that keeps what is put."""
+
+    def __init__(self):
+        self.objects = {}
+
+    def put_object(self, Bucket, Key, Body):  # noqa: N803 (boto3's argument names)
+        self.objects[(Bucket, Key)] = Body
+
+
 def test_gate_failure_names_every_failed_check():
     gate = quality.GateResult(
         batch_id="B1",
@@ -224,25 +199,31 @@ def test_gate_failure_names_every_failed_check():
             outcome("columns.imdb_rating.checks.invalid", "fail"),
         ),
     )
+    connection, s3 = RecordingConnection(), RecordingS3()
 
     with pytest.raises(quality.QualityGateFailed) as raised:
-        gate.raise_if_failed()
+        quality.record_verdicts(connection, s3, "s3://bkt/processed/batch_id=B1/", gate, "dq_results.json")
 
     message = str(raised.value)
     assert "2 check(s) failed" in message
     assert "columns.movie_id.checks.duplicate" in message
     assert "columns.imdb_rating.checks.invalid" in message
     assert "certificate" not in message
-    assert [warned.check for warned in gate.warned] == ["columns.certificate.checks.invalid"]
-    assert not gate.passed
+    # Every verdict, the warning included, is kept in S3 and dq_results before the gate fails.
+    (key,) = s3.objects
+    assert key == ("bkt", "processed/batch_id=B1/dq_results.json")
+    assert [r["outcome"] for r in json.loads(s3.objects[key])] == ["fail", "warn", "fail"]
+    assert any("update movies.load_ledger" in sql and "quality_failed" in sql for sql, _ in connection.statements)
 
 
 def test_a_gate_with_only_warnings_passes():
     gate = quality.GateResult("B1", "imdb_movies_staging", (outcome(), outcome("x", "warn")))
+    connection = RecordingConnection()
 
-    gate.raise_if_failed()
+    verdicts = quality.record_verdicts(connection, RecordingS3(), "s3://bkt/p/batch_id=B1/", gate, "dq_results.json")
 
-    assert gate.passed
+    assert [verdict["outcome"] for verdict in verdicts] == ["pass", "warn"]
+    assert any("update movies.load_ledger" in sql and "'verified'" in sql for sql, _ in connection.statements)
 
 
 def test_results_json_round_trips_and_feeds_the_notification_summary():
@@ -252,7 +233,7 @@ def test_results_json_round_trips_and_feeds_the_notification_summary():
 
     text = quality.results_json(outcomes)
 
-    assert quality.parse_results_json(text) == outcomes
+    assert [quality.CheckOutcome(**record) for record in json.loads(text)] == outcomes
     summary = notifications.gate_summary(json.loads(text))
     assert "1 passed, 0 warned, 1 failed" in summary
     assert "columns.movie_id.checks.duplicate" in summary
@@ -274,21 +255,6 @@ def test_record_results_replaces_the_batch_rows_of_each_contract_with_parameters
         ("B1", "imdb_movies_staging", "checks.schema", "pass"),
         ("B1", "imdb_movies", "checks.row_count", "pass"),
     ]
-    assert connection.commits == 1
-
-
-def test_ledger_reason_names_the_failed_checks_and_fits_the_column():
-    connection = RecordingConnection(rowcount=2)
-    failed = [outcome(f"columns.c{index}.checks.invalid", "fail") for index in range(200)]
-
-    changed = quality.mark_ledger_quality_failed(connection, "B1", failed)
-
-    assert changed == 2
-    (sql, (reason, _updated_at, batch_id)), *_ = connection.statements
-    assert "update movies.load_ledger" in sql
-    assert batch_id == "B1"
-    assert reason.startswith("quality gate failed: imdb_movies_staging: columns.c0.checks.invalid")
-    assert len(reason) == 4096
     assert connection.commits == 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import boto3
@@ -10,12 +11,15 @@ import jinja2
 import pytest
 import sqlglot
 from airflow.providers.common.sql.hooks.sql import DbApiHook
-from imdb_pipeline import warehouse
+from imdb_pipeline import db, warehouse
+from movies_quality.columns import PROCESSED_COLUMNS
 from moto import mock_aws
 from sqlglot import exp
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
-REDSHIFT_FILES = sorted([*SQL_DIR.glob("movies/*.sql"), *SQL_DIR.glob("marts/*.sql")])
+REDSHIFT_FILES = sorted(
+    path for domain in ("movies", "marts", "ledger", "quality") for path in SQL_DIR.glob(f"{domain}/*.sql")
+)
 ATHENA_FILES = sorted(SQL_DIR.glob("athena/*.sql"))
 MY_TABLES = ("imdb_movies", "imdb_movies_staging", "rating_history", "load_ledger")
 
@@ -36,7 +40,9 @@ def table_ddl(dialect: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("path", REDSHIFT_FILES, ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_redshift_sql_file_parses_with_the_redshift_parser(path: Path) -> None:
-    statements = warehouse.split_statements(path.read_text())
+    # Bound as db.execute binds them: named placeholders (and the quality files' positional ones).
+    text = re.sub(r"%\(\w+\)s|%s", "'value'", path.read_text())
+    statements = db.split_statements(text)
     assert statements
     for statement in statements:
         tree = sqlglot.parse_one(statement, read="redshift", error_level=sqlglot.ErrorLevel.RAISE)
@@ -44,11 +50,11 @@ def test_every_redshift_sql_file_parses_with_the_redshift_parser(path: Path) -> 
         assert not isinstance(tree, exp.Command), statement
 
 
-@pytest.mark.parametrize("path", ["movies/merge_imdb_movies.sql", "marts/refresh_marts.sql"])
+@pytest.mark.parametrize("path", ["marts/refresh_marts.sql"])
 def test_the_operator_splits_multi_statement_files_as_we_do(path: str) -> None:
     """SQLExecuteQueryOperator(split_statements=True) splits with sqlparse: same statements."""
-    text = warehouse.sql_text(path)
-    ours = [sqlglot.parse_one(s, read="redshift").sql(comments=False) for s in warehouse.split_statements(text)]
+    text = db.sql_text(path)
+    ours = [sqlglot.parse_one(s, read="redshift").sql(comments=False) for s in db.split_statements(text)]
     operator = [
         sqlglot.parse_one(s, read="redshift").sql(comments=False)
         for s in DbApiHook.split_sql_string(text, strip_semicolon=True)
@@ -60,7 +66,7 @@ def test_the_operator_splits_multi_statement_files_as_we_do(path: str) -> None:
 
 def test_split_statements_ignores_semicolons_in_strings_and_comments() -> None:
     text = "-- a; comment\nselect 'a;b' as x;\n/* c; */ select 2;\n-- trailing; comment\n"
-    assert warehouse.split_statements(text) == ["-- a; comment\nselect 'a;b' as x", "/* c; */ select 2"]
+    assert db.split_statements(text) == ["-- a; comment\nselect 'a;b' as x", "/* c; */ select 2"]
 
 
 def test_ddl_puts_the_schema_first_and_keeps_redshift_storage_clauses() -> None:
@@ -93,7 +99,7 @@ def test_redshift_and_postgres_ddl_have_the_same_columns() -> None:
 def test_staging_follows_the_processed_parquet_contract_and_imdb_movies_extends_it() -> None:
     ddl = table_ddl("redshift")
     staging = [name for name, _ in columns(ddl["imdb_movies_staging"], "redshift")]
-    assert tuple(staging) == warehouse.STAGING_COLUMNS
+    assert tuple(staging) == PROCESSED_COLUMNS
     movies = [name for name, _ in columns(ddl["imdb_movies"], "redshift")]
     assert set(staging) - set(movies) == {"batch_id"}
     assert set(movies) - set(staging) == {"first_loaded_batch", "last_loaded_batch", "updated_at"}
@@ -111,9 +117,9 @@ def test_dialect_follows_the_dbapi_driver() -> None:
     class SqliteConnection:
         __module__ = "sqlite3"
 
-    assert warehouse.dialect_of(RedshiftConnection()) == "redshift"
+    assert db.dialect_of(RedshiftConnection()) == "redshift"
     with pytest.raises(ValueError, match="Unsupported warehouse connection"):
-        warehouse.dialect_of(SqliteConnection())
+        db.dialect_of(SqliteConnection())
 
 
 class RecordingCursor:
@@ -171,7 +177,7 @@ def s3_with_parts():
 
 def test_redshift_copies_exactly_the_listed_parquet_through_a_manifest(s3_with_parts) -> None:
     conn = RedshiftConnection(counts=[("s3://bkt/raw/a.csv", "b1", 5)])
-    staged = warehouse.load_staging_from(
+    staged = warehouse.load_staging(
         conn, s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI, summary=SUMMARY,
         objects=[("bkt", "raw/a.csv", '"etag-a"')], iam_role=ROLE,
     )  # fmt: skip
@@ -197,7 +203,7 @@ def test_redshift_copies_exactly_the_listed_parquet_through_a_manifest(s3_with_p
 def test_redshift_copy_refuses_a_missing_or_unsafe_role(s3_with_parts, role) -> None:
     conn = RedshiftConnection(counts=[])
     with pytest.raises(warehouse.StagingLoadError, match="IAM role"):
-        warehouse.load_staging_from(conn, s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI, summary=SUMMARY,
+        warehouse.load_staging(conn, s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI, summary=SUMMARY,
                                     objects=[("bkt", "raw/a.csv", "e")], iam_role=role)  # fmt: skip
     assert conn.rolled_back and not conn.committed
 
@@ -205,14 +211,14 @@ def test_redshift_copy_refuses_a_missing_or_unsafe_role(s3_with_parts, role) -> 
 def test_summary_naming_an_object_outside_the_batch_is_refused(s3_with_parts) -> None:
     objects = [("bkt", "raw/other.csv", "e")]
     with pytest.raises(warehouse.StagingLoadError, match=r"s3://bkt/raw/a\.csv, which is not an object of the batch"):
-        warehouse.load_staging_from(RedshiftConnection([]), s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI,
+        warehouse.load_staging(RedshiftConnection([]), s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI,
                                     summary=SUMMARY, objects=objects, iam_role=ROLE)  # fmt: skip
 
 
 def test_staged_counts_must_match_the_summary(s3_with_parts) -> None:
     conn = RedshiftConnection(counts=[("s3://bkt/raw/a.csv", "b1", 4)])
     with pytest.raises(warehouse.StagingLoadError, match=r"raw/a\.csv.*rows_valid"):
-        warehouse.load_staging_from(conn, s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI, summary=SUMMARY,
+        warehouse.load_staging(conn, s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI, summary=SUMMARY,
                                     objects=[("bkt", "raw/a.csv", "e")], iam_role=ROLE)  # fmt: skip
     assert conn.rolled_back and not conn.committed
 
@@ -224,14 +230,8 @@ def render_athena(path: Path) -> str:
         def get(self, name, default):
             return {"imdb_bucket": "imdb-quality", "imdb_processed_prefix": "processed/"}.get(name, default)
 
-    class TaskInstance:
-        def xcom_pull(self, task_ids):
-            assert task_ids == "resolve_batch"
-            return {"batch_id": "20261125T203000Z-1a2b3c4d",
-                    "output_uri": "s3://imdb-quality/processed/batch_id=20261125T203000Z-1a2b3c4d/"}  # fmt: skip
-
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(path.read_text())
-    return template.render(var={"value": Variables()}, ti=TaskInstance())
+    return template.render(var={"value": Variables()})
 
 
 @pytest.mark.parametrize("path", ATHENA_FILES, ids=lambda path: path.name)
@@ -245,14 +245,7 @@ def test_athena_table_matches_the_processed_parquet_contract() -> None:
     rendered = render_athena(SQL_DIR / "athena" / "create_processed_table.sql")
     tree = sqlglot.parse_one(rendered, read="athena")
     names = [column.name for column in tree.find(exp.Schema).expressions]
-    assert tuple(names) == warehouse.STAGING_COLUMNS
+    assert tuple(names) == PROCESSED_COLUMNS
     partition = tree.find(exp.PartitionedByProperty)
     assert [column.name for column in partition.find_all(exp.ColumnDef)] == ["batch"]
     assert "LOCATION 's3://imdb-quality/processed/'" in tree.sql("athena")
-
-
-def test_every_mart_has_an_athena_query() -> None:
-    trees = [sqlglot.parse_one(statement, read="redshift") for statement in warehouse.mart_statements()]
-    views = [tree.find(exp.Table).name for tree in trees if isinstance(tree, exp.Create) and tree.kind == "VIEW"]
-    assert len(views) == 8
-    assert {f"select_{view}.sql" for view in views} <= {path.name for path in ATHENA_FILES}

@@ -1,17 +1,15 @@
--- Merge the staged batch into imdb_movies, record rating history and mark the ledger rows loaded.
--- Takes no parameters: it works off movies.imdb_movies_staging and the load_ledger rows 'verified'
--- (staged and passed by the quality gate).
--- Run as ONE transaction (SQLExecuteQueryOperator with split_statements and autocommit off):
--- a failure in any statement leaves the warehouse as it was.
+-- Merge one staged batch into imdb_movies and record its rating history.
+-- Parameter: batch_id. Only the batch's staged rows whose ledger row is 'verified' (passed the
+-- quality gate) are merged. Run by dags/imdb_pipeline/warehouse.py:merge_batch in ONE transaction
+-- with the ledger's 'loaded' update (include/sql/ledger/update_loaded_rows.sql, which reads
+-- merge_source): a failure in any statement leaves the warehouse as it was.
 -- Written in the SQL that both Amazon Redshift and PostgreSQL 15+ accept: the MERGE source is a
 -- table (not a subquery), one WHEN clause of each kind, no IS DISTINCT FROM, no CURRENT_TIMESTAMP.
 -- Statements are split on semicolons, so comments and strings here must not contain one.
 
 drop table if exists merge_source;
 
-drop table if exists merge_file_counts;
-
--- Staged rows of files whose ledger row is 'verified', one per movie: a movie listed twice in a
+-- Staged rows of the batch's files whose ledger row is 'verified', one per movie: a movie listed twice in a
 -- batch keeps its last row (by file, then line).
 create temp table merge_source as
 with staged_files as (
@@ -19,7 +17,9 @@ with staged_files as (
         ledger.batch_id,
         's3://' || ledger.bucket || '/' || ledger.object_key as source_object
     from movies.load_ledger as ledger
-    where ledger.status = 'verified'
+    where
+        ledger.status = 'verified'
+        and ledger.batch_id = %(batch_id)s
 ),
 
 ranked_rows as (
@@ -84,21 +84,6 @@ select
     ranked_rows.ingested_at
 from ranked_rows
 where ranked_rows.row_rank = 1;
-
--- Rows merged per staged file (zero for a file whose rows were all quarantined).
-create temp table merge_file_counts as
-select
-    ledger.batch_id,
-    ledger.bucket,
-    ledger.object_key,
-    count(merge_source.movie_id) as rows_loaded
-from movies.load_ledger as ledger
-left join merge_source
-    on
-        ledger.batch_id = merge_source.batch_id
-        and 's3://' || ledger.bucket || '/' || ledger.object_key = merge_source.source_object
-where ledger.status = 'verified'
-group by ledger.batch_id, ledger.bucket, ledger.object_key;
 
 -- History first: it compares the incoming values with the current ones before the MERGE
 -- overwrites them. Measures are never null except meta score and gross, hence the coalesce.
@@ -211,28 +196,3 @@ when not matched then insert (
     incoming.batch_id,
     incoming.ingested_at
 );
-
--- Valid rows not merged were superseded by a later row of the same movie in the batch: say so.
-update movies.load_ledger
-set
-    status = 'loaded',
-    rows_loaded = merge_file_counts.rows_loaded,
-    reason = case
-        when load_ledger.rows_in - load_ledger.rows_quarantined > merge_file_counts.rows_loaded
-            then cast(
-                load_ledger.rows_in - load_ledger.rows_quarantined - merge_file_counts.rows_loaded
-                as varchar(16)
-            ) || ' valid rows superseded by a later row of the same movie in this batch'
-        else load_ledger.reason
-    end,
-    updated_at = default
-from merge_file_counts
-where
-    load_ledger.batch_id = merge_file_counts.batch_id
-    and load_ledger.bucket = merge_file_counts.bucket
-    and load_ledger.object_key = merge_file_counts.object_key
-    and load_ledger.status = 'verified';
-
-drop table merge_source;
-
-drop table merge_file_counts;

@@ -1,0 +1,190 @@
+"""The load ledger (`movies.load_ledger`): what happened to each source object version, per batch.
+
+This module owns the ledger: its states, the transitions allowed between them (`TRANSITIONS`, the
+table rendered into docs/interfaces.md), and every read and write, with the SQL in
+`include/sql/ledger/`. An object version (bucket, key, ETag) counts as loaded when a row with
+status `loaded` exists for it. Functions that take a cursor run inside the caller's transaction;
+functions that take a connection commit their own work and roll it back on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from imdb_pipeline import db
+from imdb_pipeline.batch import ObjectVersion, check_batch_id, object_version
+
+SKIPPED = "skipped"
+STAGED = "staged"
+REJECTED = "rejected"
+VERIFIED = "verified"
+QUALITY_FAILED = "quality_failed"
+LOADED = "loaded"
+ABANDONED = "abandoned"
+STATES = (SKIPPED, STAGED, REJECTED, VERIFIED, QUALITY_FAILED, LOADED, ABANDONED)
+# Width of movies.load_ledger.reason.
+REASON_MAX_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A ledger row may go from `source` (None: no row yet) to `target` when `step` does what `rule` says."""
+
+    source: tuple[str | None, ...]
+    target: str
+    step: str
+    rule: str
+
+
+TRANSITIONS = (
+    Transition((None,), SKIPPED, "resolve_batch", "the same object version is already loaded"),
+    Transition((None, STAGED, REJECTED, QUALITY_FAILED, ABANDONED), STAGED, "load_staging",
+               "the Glue job processed the file and its valid rows are in staging (a retry replaces the row)"),
+    Transition((None, STAGED, REJECTED, QUALITY_FAILED, ABANDONED), REJECTED, "load_staging",
+               "the Glue job rejected the whole file; the reason names the file and the problem"),
+    Transition((STAGED,), VERIFIED, "quality_gate", "the staged batch passed its Soda contract"),
+    Transition((STAGED, VERIFIED, QUALITY_FAILED), QUALITY_FAILED, "quality_gate",
+               "a fail-level check broke; the reason names every failed check"),
+    Transition((VERIFIED,), LOADED, "merge_imdb_movies",
+               "merged with rating history in one transaction; rows_loaded counts the merged rows"),
+    Transition((STAGED, VERIFIED), ABANDONED, "load_staging (of another batch)",
+               "another batch replaced staging before this batch was merged; a later run takes the objects again"),
+)  # fmt: skip
+
+
+def allowed(source: str | None, target: str) -> bool:
+    """Whether a row may go from `source` (None: no row) to `target`."""
+    return any(source in transition.source and target == transition.target for transition in TRANSITIONS)
+
+
+def transitions_markdown() -> str:
+    """The transitions as the Markdown table in docs/interfaces.md."""
+    lines = ["| from | to | by | when |", "| --- | --- | --- | --- |"]
+    for transition in TRANSITIONS:
+        sources = ", ".join(f"`{source}`" if source else "(no row)" for source in transition.source)
+        lines.append(f"| {sources} | `{transition.target}` | `{transition.step}` | {transition.rule} |")
+    return "\n".join(lines)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+def loaded_versions(conn: Any, objects: Iterable[Any]) -> set:
+    """The given object versions that the ledger has loaded (same bucket, key and ETag).
+
+    Returns the caller's own objects (tuples, mappings or ObjectVersion), so `in` tests work on them.
+    """
+    objects = list(objects)
+    if not objects:
+        return set()
+    keys = sorted({object_version(obj).key for obj in objects})
+    with db.transaction(conn) as cursor:
+        db.execute(cursor, db.sql_text("ledger/select_loaded_versions.sql"), {"object_keys": keys})
+        loaded = {ObjectVersion(*row) for row in cursor.fetchall()}
+    return {obj for obj in objects if object_version(obj) in loaded}
+
+
+def rows_of_object(conn: Any, bucket: str, key: str) -> list[dict]:
+    """Every ledger row of one object (all batches, all versions), newest first."""
+    with db.transaction(conn) as cursor:
+        db.execute(cursor, db.sql_text("ledger/select_object_rows.sql"), {"bucket": bucket, "object_key": key})
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def record_skipped(conn: Any, batch_id: str, objects: Iterable[Any]) -> int:
+    """Rows `skipped` for object versions already loaded; idempotent per (batch, bucket, key)."""
+    check_batch_id(batch_id)
+    inserted = 0
+    with db.transaction(conn) as cursor:
+        for version in map(object_version, objects):
+            inserted += _insert_row(cursor, batch_id, version, SKIPPED, 0, 0, "already loaded with the same ETag")
+    return inserted
+
+
+def abandon_unmerged(cursor: Any, batch_id: str) -> None:
+    """Rows of every other batch still staged or verified become `abandoned` (staging is being replaced)."""
+    db.execute(cursor, db.sql_text("ledger/update_abandoned_rows.sql"), {"batch_id": batch_id})
+
+
+def record_staged_file(cursor: Any, batch_id: str, version: ObjectVersion, file: Mapping) -> None:
+    """The row of one file of a staged batch: `staged`, or `rejected` with the Glue job's error.
+
+    `file` is the file's entry in summary.json. A row of an earlier attempt at the batch is
+    replaced, unless the merge loaded it.
+    """
+    status = {"processed": STAGED, "rejected": REJECTED}[file["status"]]
+    db.execute(
+        cursor,
+        db.sql_text("ledger/delete_restaged_row.sql"),
+        {"batch_id": batch_id, "bucket": version.bucket, "object_key": version.key},
+    )
+    _insert_row(cursor, batch_id, version, status, int(file["rows_in"]), int(file["rows_quarantined"]),
+                file.get("error"))  # fmt: skip
+
+
+def mark_verified(conn: Any, batch_id: str) -> int:
+    """The batch's `staged` rows -> `verified`: the merge takes only these. Returns rows changed."""
+    with db.transaction(conn) as cursor:
+        db.execute(
+            cursor,
+            db.sql_text("ledger/update_verified_rows.sql"),
+            {"updated_at": _now(), "batch_id": batch_id},
+        )
+        return cursor.rowcount
+
+
+def mark_quality_failed(conn: Any, batch_id: str, failed_checks: Iterable[Any]) -> int:
+    """The batch's rows -> `quality_failed`, the reason naming each failed check. Returns rows changed."""
+    names = "; ".join(f"{outcome.contract}: {outcome.check} ({outcome.name})" for outcome in failed_checks)
+    with db.transaction(conn) as cursor:
+        db.execute(
+            cursor,
+            db.sql_text("ledger/update_quality_failed_rows.sql"),
+            {"reason": clip(f"quality gate failed: {names}"), "updated_at": _now(), "batch_id": batch_id},
+        )
+        return cursor.rowcount
+
+
+def mark_loaded(cursor: Any, batch_id: str) -> None:
+    """The batch's `verified` rows -> `loaded`, counting rows per file from the merge's `merge_source`.
+
+    Runs inside the merge's transaction, after the MERGE statement.
+    """
+    db.execute_file(cursor, "ledger/update_loaded_rows.sql", {"batch_id": batch_id})
+
+
+def clip(text: str, max_chars: int = REASON_MAX_CHARS) -> str:
+    """Text cut to fit a reason or message column, with an ellipsis when cut."""
+    return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
+
+
+def _insert_row(
+    cursor: Any,
+    batch_id: str,
+    version: ObjectVersion,
+    status: str,
+    rows_in: int,
+    rows_quarantined: int,
+    reason: str | None,
+) -> int:
+    db.execute(
+        cursor,
+        db.sql_text("ledger/insert_ledger_row.sql"),
+        {
+            "batch_id": batch_id, "bucket": version.bucket, "object_key": version.key, "etag": version.etag,
+            "status": status, "rows_in": rows_in, "rows_quarantined": rows_quarantined, "reason": reason,
+        },
+    )  # fmt: skip
+    return cursor.rowcount
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
