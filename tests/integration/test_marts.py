@@ -14,11 +14,10 @@ import duckdb
 import psycopg2
 import pyarrow as pa
 import pytest
-from imdb_pipeline import quality, warehouse
+from imdb_pipeline import ledger, warehouse
 
-from tests.integration.conftest_warehouse import BUCKET, processed_rows, publish_batch, seed_records
+from tests.fixtures.warehouse import BUCKET, processed_rows, publish_batch, seed_records
 
-pytest_plugins = ["tests.integration.conftest_warehouse"]
 pytestmark = pytest.mark.postgres
 
 MIN_MOVIES = 3  # the marts' threshold for top directors and stars
@@ -26,11 +25,8 @@ MIN_MOVIES = 3  # the marts' threshold for top directors and stars
 
 def merge(conn, batch_id: str) -> None:
     """Pass the batch's gate, then merge it as the DAG does."""
-    quality.mark_ledger_verified(conn, batch_id)
-    with conn.cursor() as cursor:
-        for statement in warehouse.split_statements(warehouse.sql_text("movies/merge_imdb_movies.sql")):
-            cursor.execute(statement)
-    conn.commit()
+    ledger.mark_verified(conn, batch_id)
+    warehouse.merge_batch(conn, batch_id)
 
 
 @pytest.fixture
@@ -43,7 +39,7 @@ def filled_warehouse(warehouse_conn, warehouse_s3):
         warehouse_s3, "b1", {seed_uri: (len(records), first)}, rejected={f"s3://{BUCKET}/raw/bad.csv": "no header"}
     )
     objects = [(BUCKET, "raw/seed.csv", "e1"), (BUCKET, "raw/bad.csv", "e2")]
-    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id="b1", output_uri=output_uri, summary=summary,
+    warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id="b1", output_uri=output_uri, summary=summary,
                                 objects=objects)  # fmt: skip
     merge(warehouse_conn, "b1")
 
@@ -53,7 +49,7 @@ def filled_warehouse(warehouse_conn, warehouse_s3):
         record["No_of_Votes"] = str(int(record["No_of_Votes"]) + 17 * number)
     second = processed_rows(changed, source_object=update_uri, batch_id="b2", ingested_at=datetime(2026, 2, 1))
     output_uri, summary = publish_batch(warehouse_s3, "b2", {update_uri: (len(changed), second)})
-    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id="b2", output_uri=output_uri, summary=summary,
+    warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id="b2", output_uri=output_uri, summary=summary,
                                 objects=[(BUCKET, "raw/update.csv", "e3")])  # fmt: skip
     merge(warehouse_conn, "b2")
 

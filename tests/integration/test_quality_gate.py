@@ -4,13 +4,15 @@ Each test gets a fresh database with the warehouse DDL, stages the seed batch (c
 needs) and verifies it with the same contract files that run on Redshift.
 """
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
 import psycopg2
 import psycopg2.extensions
 import pytest
-from imdb_pipeline import quality, warehouse
+from imdb_pipeline import ledger, quality, warehouse
+from movies_quality.columns import PROCESSED_COLUMNS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.spark]
 
@@ -66,7 +68,7 @@ def data_source(pg_database) -> dict:
 
 
 def stage(conn, rows: list[dict]) -> None:
-    columns = warehouse.STAGING_COLUMNS
+    columns = PROCESSED_COLUMNS
     with conn.cursor() as cursor:
         cursor.execute("delete from movies.imdb_movies_staging")
         cursor.executemany(
@@ -122,7 +124,7 @@ def test_duplicate_movie_id_fails_the_gate(conn, data_source, seed_rows):
     with pytest.raises(
         quality.QualityGateFailed, match=r"columns\.movie_id\.checks\.duplicate \(movie_id is unique\)"
     ):
-        result.raise_if_failed()
+        raise quality.QualityGateFailed(result.failed)
 
 
 def test_rating_of_11_fails_the_gate(conn, data_source, seed_rows):
@@ -138,7 +140,7 @@ def test_rating_of_11_fails_the_gate(conn, data_source, seed_rows):
     (failed,) = result.failed
     assert failed.value == 1
     with pytest.raises(quality.QualityGateFailed, match="imdb_rating between 1 and 10"):
-        result.raise_if_failed()
+        raise quality.QualityGateFailed(result.failed)
 
 
 def test_unknown_column_type_fails_the_schema_check(conn, data_source, seed_rows):
@@ -153,7 +155,7 @@ def test_unknown_column_type_fails_the_schema_check(conn, data_source, seed_rows
     schema = next(outcome for outcome in result.failed if outcome.check == "checks.schema")
     assert schema.message == "column gross_usd is character varying(32), expected bigint"
     with pytest.raises(quality.QualityGateFailed, match="columns and types match the contract"):
-        result.raise_if_failed()
+        raise quality.QualityGateFailed(result.failed)
 
 
 def test_warning_only_breach_passes_and_is_recorded(conn, data_source, seed_rows):
@@ -167,9 +169,9 @@ def test_warning_only_breach_passes_and_is_recorded(conn, data_source, seed_rows
 
     result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
     quality.record_results(conn, BATCH, result)
-    result.raise_if_failed()
+    assert not result.failed
 
-    assert result.passed
+    assert not result.failed
     assert checks(result.warned) == ["columns.meta_score.checks.missing"]
     (warned,) = result.warned
     assert warned.value == pytest.approx(25.025, abs=0.01)
@@ -193,7 +195,7 @@ def test_gate_over_the_airflow_connection_as_the_dag_runs_it(monkeypatch, conn, 
     assert checks(result.failed) == ["columns.movie_id.checks.duplicate"]
     stored = query(conn, "select check_path from movies.dq_results where outcome = 'fail'")
     assert stored == [("columns.movie_id.checks.duplicate",)]
-    assert quality.parse_results_json(quality.results_json(result)) == list(result)
+    assert [quality.CheckOutcome(**r) for r in json.loads(quality.results_json(result))] == list(result)
 
 
 def test_rows_of_another_batch_in_staging_fail_the_gate(conn, data_source, seed_rows):
@@ -211,7 +213,7 @@ def test_missing_staging_table_fails_the_gate(conn, data_source):
 
     result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
 
-    assert not result.passed
+    assert result.failed
     assert quality.VERIFICATION_CHECK in checks(result.failed)
 
 
@@ -234,25 +236,25 @@ def test_failed_gate_marks_the_ledger_and_a_rerun_replaces_its_results(conn, dat
     for _attempt in range(2):
         result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
         quality.record_results(conn, BATCH, result)
-        changed = quality.mark_ledger_quality_failed(conn, BATCH, result.failed)
+        changed = ledger.mark_quality_failed(conn, BATCH, result.failed)
 
     assert changed == 1
-    ledger = query(conn, "select batch_id, object_key, status, reason from movies.load_ledger order by 1, 2")
-    assert [row[:3] for row in ledger] == [
+    rows = query(conn, "select batch_id, object_key, status, reason from movies.load_ledger order by 1, 2")
+    assert [row[:3] for row in rows] == [
         (BATCH, "raw/imdb_movies_rating.csv", "quality_failed"),
         (BATCH, "raw/old.csv", "skipped"),
         (NEXT_BATCH, "raw/other.csv", "staged"),
     ]
-    assert ledger[0][3] == (
+    assert rows[0][3] == (
         "quality gate failed: imdb_movies_staging: columns.movie_id.checks.duplicate (movie_id is unique)"
     )
-    assert ledger[1][3] is None and ledger[2][3] is None
+    assert rows[1][3] is None and rows[2][3] is None
     stored = query(conn, "select count(*), count(distinct check_path) from movies.dq_results")
     assert stored == [(len(result.outcomes), len(result.outcomes))]
 
 
 def test_target_row_count_never_shrinks(conn, data_source, seed_rows):
-    target_columns = [column for column in warehouse.STAGING_COLUMNS if column != "batch_id"]
+    target_columns = [column for column in PROCESSED_COLUMNS if column != "batch_id"]
     with conn.cursor() as cursor:
         cursor.executemany(
             f"insert into movies.imdb_movies ({', '.join(target_columns)}, first_loaded_batch,"
@@ -277,7 +279,7 @@ def test_target_row_count_never_shrinks(conn, data_source, seed_rows):
         quality.TARGET_CONTRACT, data_source, NEXT_BATCH, variables={"previous_row_count": floor}
     )
 
-    assert first.passed, [outcome.describe() for outcome in first.failed]
+    assert not first.failed, [outcome.describe() for outcome in first.failed]
     assert floor == 999
     assert checks(second.failed) == ["checks.row_count"]
     (shrunk,) = second.failed

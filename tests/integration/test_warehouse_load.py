@@ -11,12 +11,13 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from imdb_pipeline import quality, warehouse
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from imdb_pipeline import db, ledger, warehouse
 from imdb_pipeline.batch import ObjectVersion
+from movies_quality.columns import PROCESSED_COLUMNS
 
-from tests.integration.conftest_warehouse import BUCKET, processed_rows, publish_batch, seed_records
+from tests.fixtures.warehouse import BUCKET, processed_rows, publish_batch, seed_records
 
-pytest_plugins = ["tests.integration.conftest_warehouse"]
 pytestmark = pytest.mark.postgres
 
 SEED_KEY = "raw/imdb_movies_rating.csv"
@@ -34,14 +35,10 @@ def warehouse_hook(pg_database: str, monkeypatch: pytest.MonkeyPatch):
     return PostgresHook(postgres_conn_id="redshift_default")
 
 
-def run_merge(hook, sql: str | None = None) -> None:
-    hook.run(
-        sql or warehouse.sql_text("movies/merge_imdb_movies.sql"),
-        autocommit=False,
-        split_statements=True,
-        # The DAG passes the batch id although the merge needs none: it must not disturb the SQL.
-        parameters={"batch_id": "ignored"},
-    )
+def run_merge(batch_id: str = FIRST_BATCH) -> None:
+    """Merge the batch as the DAG's task does: through the Airflow connection."""
+    with db.connect("redshift_default") as conn:
+        warehouse.merge_batch(conn, batch_id)
 
 
 def snapshot(conn) -> dict:
@@ -73,13 +70,14 @@ def load_seed(s3_client, batch_id: str = FIRST_BATCH) -> None:
     records = seed_records()
     rows = processed_rows(records, source_object=SEED_URI, batch_id=batch_id, ingested_at=datetime(2026, 11, 25, 20))
     output_uri, _ = publish_batch(s3_client, batch_id, {SEED_URI: (len(records), rows)})
-    with warehouse.connect("redshift_default") as conn:
+    s3 = S3Hook(aws_conn_id="aws_default").get_conn()
+    with db.connect("redshift_default") as conn:
         staged = warehouse.load_staging(
-            conn, batch_id=batch_id, output_uri=output_uri, summary=warehouse.read_summary("aws_default", output_uri),
-            objects=[{"bucket": BUCKET, "key": SEED_KEY, "etag": '"etag-seed-1"'}], aws_conn_id="aws_default",
+            conn, s3, batch_id=batch_id, output_uri=output_uri, summary=warehouse.read_summary(s3, output_uri),
+            objects=[{"bucket": BUCKET, "key": SEED_KEY, "etag": '"etag-seed-1"'}],
         )  # fmt: skip
         # The quality gate's verdict: only verified ledger rows are merged.
-        quality.mark_ledger_verified(conn, batch_id)
+        ledger.mark_verified(conn, batch_id)
     assert staged == 999
 
 
@@ -90,14 +88,14 @@ def test_ddl_applies_cleanly_twice(warehouse_conn) -> None:
             "select column_name from information_schema.columns "
             "where table_schema = 'movies' and table_name = 'imdb_movies_staging' order by ordinal_position"
         )
-        assert tuple(row[0] for row in cursor.fetchall()) == warehouse.STAGING_COLUMNS
+        assert tuple(row[0] for row in cursor.fetchall()) == PROCESSED_COLUMNS
         cursor.execute("select table_name from information_schema.views where table_schema = 'marts'")
         assert len(cursor.fetchall()) == 8
 
 
 def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
     load_seed(warehouse_s3)
-    run_merge(warehouse_hook)
+    run_merge()
 
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
     assert scalar(warehouse_conn, "select count(*) from movies.rating_history where change_type = 'new'") == 999
@@ -108,23 +106,23 @@ def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, war
     after_first = snapshot(warehouse_conn)
 
     # The merge again (a task retry), then the whole batch again (a rerun of the DAG run).
-    run_merge(warehouse_hook)
+    run_merge()
     load_seed(warehouse_s3)
-    run_merge(warehouse_hook)
+    run_merge()
     assert snapshot(warehouse_conn) == after_first
 
     # The DAG passes its own ObjectVersion objects and tests membership in the result.
     seed_version = ObjectVersion(BUCKET, SEED_KEY, "etag-seed-1")
     changed_version = ObjectVersion(BUCKET, SEED_KEY, "etag-seed-2")
-    assert warehouse.loaded_versions(warehouse_conn, [seed_version, changed_version]) == {seed_version}
-    assert warehouse.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 1
-    assert warehouse.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 0
+    assert ledger.loaded_versions(warehouse_conn, [seed_version, changed_version]) == {seed_version}
+    assert ledger.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 1
+    assert ledger.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 0
     assert scalar(warehouse_conn, "select count(*) from movies.load_ledger where status = 'skipped'") == 1
 
 
 def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
     load_seed(warehouse_s3)
-    run_merge(warehouse_hook)
+    run_merge()
 
     records = seed_records()
     valid = [record for record in records if record["Released_Year"].isdigit()]
@@ -142,12 +140,12 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
     rows = processed_rows(update_records, source_object=update_uri, batch_id=SECOND_BATCH,
                           ingested_at=datetime(2026, 11, 26, 20))  # fmt: skip
     output_uri, summary = publish_batch(warehouse_s3, SECOND_BATCH, {update_uri: (len(update_records), rows)})
-    warehouse.load_staging_from(
+    warehouse.load_staging(
         warehouse_conn, warehouse_s3, batch_id=SECOND_BATCH, output_uri=output_uri, summary=summary,
         objects=[(BUCKET, "raw/update.csv", "etag-update")],
     )  # fmt: skip
-    quality.mark_ledger_verified(warehouse_conn, SECOND_BATCH)
-    run_merge(warehouse_hook)
+    ledger.mark_verified(warehouse_conn, SECOND_BATCH)
+    run_merge(SECOND_BATCH)
 
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 1004
     with warehouse_conn.cursor() as cursor:
@@ -169,22 +167,23 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
 
 
 def test_failure_between_merge_and_ledger_update_leaves_no_partial_state(
-    warehouse_conn, warehouse_s3, warehouse_hook
+    warehouse_conn, warehouse_s3, warehouse_hook, monkeypatch
 ) -> None:
     load_seed(warehouse_s3)
     before = snapshot(warehouse_conn)
-    merge_sql = warehouse.sql_text("movies/merge_imdb_movies.sql")
-    ledger_update = merge_sql.index("update movies.load_ledger")
-    injected = "select cast('injected failure' as integer);\n\n"
-    failing_sql = merge_sql[:ledger_update] + injected + merge_sql[ledger_update:]
 
-    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
-        run_merge(warehouse_hook, failing_sql)
+    def failing_mark_loaded(cursor, batch_id):
+        cursor.execute("select cast('injected failure' as integer)")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ledger, "mark_loaded", failing_mark_loaded)
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            run_merge()
 
     assert snapshot(warehouse_conn) == before
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 0
     # The same batch merges cleanly afterwards.
-    run_merge(warehouse_hook)
+    run_merge()
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
 
 
@@ -205,18 +204,18 @@ def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, warehou
         "is_quality_movie": False,
     }
     output_uri, summary = publish_batch(warehouse_s3, FIRST_BATCH, {source: (2, [tricky, base])})
-    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+    warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=[(BUCKET, "raw/tricky.csv", "e")])  # fmt: skip
-    quality.mark_ledger_verified(warehouse_conn, FIRST_BATCH)
-    run_merge(warehouse_hook)
+    ledger.mark_verified(warehouse_conn, FIRST_BATCH)
+    run_merge()
 
-    columns = ", ".join(warehouse.STAGING_COLUMNS[:-2] + ("ingested_at",))
+    columns = ", ".join(PROCESSED_COLUMNS[:-2] + ("ingested_at",))
     with warehouse_conn.cursor() as cursor:
         cursor.execute(f"select {columns} from movies.imdb_movies order by movie_id")
         loaded = cursor.fetchall()
         cursor.execute("select count(*) from information_schema.tables where table_schema = 'movies'")
         assert cursor.fetchone()[0] == 5
-    expected = [tuple(row[name] for name in warehouse.STAGING_COLUMNS if name != "batch_id") for row in (tricky, base)]
+    expected = [tuple(row[name] for name in PROCESSED_COLUMNS if name != "batch_id") for row in (tricky, base)]
     assert sorted(loaded) == sorted(expected)
 
 
@@ -228,7 +227,7 @@ def test_counts_that_do_not_reconcile_fail_naming_the_file_and_change_nothing(wa
     summary["rows_valid"] = 11
 
     with pytest.raises(warehouse.StagingLoadError, match=r"raw/imdb_movies_rating\.csv"):
-        warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+        warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                     summary=summary, objects=[(BUCKET, SEED_KEY, "e")])  # fmt: skip
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies_staging") == 0
     assert scalar(warehouse_conn, "select count(*) from movies.load_ledger") == 0
@@ -249,18 +248,18 @@ def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(
         rejected={broken: "broken.csv line 1: header lacks column Series_Title"},
     )  # fmt: skip
     objects = [(BUCKET, "raw/a.csv", "ea"), (BUCKET, "raw/b.csv", "eb"), (BUCKET, "raw/broken.csv", "ec")]
-    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+    warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=objects)  # fmt: skip
-    quality.mark_ledger_verified(warehouse_conn, FIRST_BATCH)
-    run_merge(warehouse_hook)
+    ledger.mark_verified(warehouse_conn, FIRST_BATCH)
+    run_merge()
 
     with warehouse_conn.cursor() as cursor:
         cursor.execute("select object_key, status, rows_in, rows_loaded, reason from movies.load_ledger "
                        "order by object_key")  # fmt: skip
-        ledger = cursor.fetchall()
+        rows = cursor.fetchall()
         cursor.execute("select no_of_votes from movies.imdb_movies where movie_id = %s", (rows_b[0]["movie_id"],))
         assert cursor.fetchone()[0] == rows_b[0]["no_of_votes"]
-    assert ledger == [
+    assert rows == [
         ("raw/a.csv", "loaded", 3, 2, "1 valid rows superseded by a later row of the same movie in this batch"),
         ("raw/b.csv", "loaded", 1, 1, None),
         ("raw/broken.csv", "rejected", 0, 0, "broken.csv line 1: header lacks column Series_Title"),
@@ -274,7 +273,7 @@ def test_a_new_batch_abandons_a_staged_batch_that_was_never_merged(
     # The first batch passed its gate but was not merged when the second was staged.
     load_seed(warehouse_s3)
     load_seed(warehouse_s3, batch_id=SECOND_BATCH)
-    run_merge(warehouse_hook)
+    run_merge(SECOND_BATCH)
 
     with warehouse_conn.cursor() as cursor:
         cursor.execute("select batch_id, status from movies.load_ledger order by batch_id")
@@ -287,14 +286,14 @@ def test_only_batches_that_passed_the_gate_are_merged(warehouse_conn, warehouse_
     rows = processed_rows(seed_records()[:5], source_object=SEED_URI, batch_id=FIRST_BATCH,
                           ingested_at=datetime(2026, 1, 1))  # fmt: skip
     output_uri, summary = publish_batch(warehouse_s3, FIRST_BATCH, {SEED_URI: (5, rows)})
-    warehouse.load_staging_from(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+    warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=[(BUCKET, SEED_KEY, "e")])  # fmt: skip
 
-    run_merge(warehouse_hook)  # e.g. another run's merge while this batch still waits for its gate
+    run_merge(SECOND_BATCH)  # e.g. another run's merge while this batch still waits for its gate
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 0
     assert scalar(warehouse_conn, "select status from movies.load_ledger") == "staged"
 
-    quality.mark_ledger_verified(warehouse_conn, FIRST_BATCH)
-    run_merge(warehouse_hook)
+    ledger.mark_verified(warehouse_conn, FIRST_BATCH)
+    run_merge()
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == len(rows)
     assert scalar(warehouse_conn, "select status from movies.load_ledger") == "loaded"

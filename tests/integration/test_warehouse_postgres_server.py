@@ -4,7 +4,7 @@ import psycopg2
 import pytest
 
 from local_stack import postgres
-from tests.fixtures.postgres import free_port
+from local_stack.processes import free_port
 
 pytestmark = pytest.mark.postgres
 

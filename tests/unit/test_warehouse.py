@@ -12,8 +12,8 @@ import pytest
 import sqlglot
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 from imdb_pipeline import db, warehouse
-from movies_quality.columns import PROCESSED_COLUMNS
 from moto import mock_aws
+from movies_quality.columns import PROCESSED_COLUMNS
 from sqlglot import exp
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
