@@ -162,13 +162,12 @@ with DAG(
         with fail_fast(), db.connect(config.WAREHOUSE_CONN_ID) as conn:
             return quality.record_verdicts(conn, _s3_client(), batch["output_uri"], results, "dq_results.json")
 
-    @task(outlets=[imdb_movies_table])
-    def merge_imdb_movies(batch: dict) -> None:
-        """MERGE the batch into imdb_movies with its rating history and ledger rows, in one transaction."""
-        from imdb_pipeline import db, warehouse
+    @task
+    def merge_sql(batch: dict) -> list[str]:
+        """The merge's statements with this batch's id in them, for the merge operator to run."""
+        from imdb_pipeline import warehouse
 
-        with db.connect(config.WAREHOUSE_CONN_ID) as conn:
-            warehouse.merge_batch(conn, batch["batch_id"])
+        return warehouse.merge_statements(batch["batch_id"])
 
     @task
     def verify_merged_table(batch: dict) -> list[dict]:
@@ -238,7 +237,13 @@ with DAG(
 
     summary = load_staging(batch)
     gate_results = quality_gate(batch)
-    merged = merge_imdb_movies(batch)
+    merge_imdb_movies = SQLExecuteQueryOperator(
+        task_id="merge_imdb_movies",
+        sql=merge_sql(batch),
+        # One transaction: MERGE, rating history and ledger commit together or not at all.
+        autocommit=False,
+        outlets=[imdb_movies_table],
+    )
     target_results = verify_merged_table(batch)
 
     refresh_marts = SQLExecuteQueryOperator(
@@ -271,7 +276,7 @@ with DAG(
         clean_validate_quarantine,
         summary,
         gate_results,
-        merged,
+        merge_imdb_movies,
         target_results,
         refresh_marts,
     )

@@ -16,6 +16,7 @@ from imdb_pipeline import config
 
 DIALECTS = ("redshift", "postgres")
 _NAMED_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_SAFE_LITERAL = re.compile(r"^[A-Za-z0-9+=,.@_/:-]+$")
 
 
 @contextmanager
@@ -111,7 +112,22 @@ def _without_leading_comments(statement: str) -> str:
     return statement[tokens[0].start :] if tokens else statement
 
 
-def execute_file(cursor: Any, relative_path: str, parameters: Mapping[str, Any] | None = None) -> None:
-    """Run every statement of `include/sql/<relative_path>` in order (see `execute` for parameters)."""
-    for statement in split_statements(sql_text(relative_path)):
-        execute(cursor, statement, parameters)
+def render(statement: str, parameters: Mapping[str, Any]) -> str:
+    """The statement with `%(name)s` placeholders replaced by SQL literals, for an operator that runs
+    SQL text as given. Only plain tokens and numbers are accepted as values (see `literal`)."""
+    return _NAMED_PLACEHOLDER.sub(lambda match: literal(parameters[match.group(1)]), statement)
+
+
+def literal(value: Any) -> str:
+    """A value as an SQL literal, for the few places where a driver cannot bind it (COPY, rendered SQL).
+
+    Refuses anything but numbers and strings of letters, digits and `+=,.@_/:-`: such a string
+    cannot end the literal or start another statement.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"Refusing to put {value!r} into SQL text: only numbers and plain strings")
+    if isinstance(value, int):
+        return str(value)
+    if not _SAFE_LITERAL.match(value):
+        raise ValueError(f"Refusing to put {value!r} into SQL text")
+    return f"'{value}'"

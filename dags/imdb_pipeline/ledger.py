@@ -25,6 +25,7 @@ QUALITY_FAILED = "quality_failed"
 LOADED = "loaded"
 ABANDONED = "abandoned"
 STATES = (SKIPPED, STAGED, REJECTED, VERIFIED, QUALITY_FAILED, LOADED, ABANDONED)
+LOADED_SQL = "ledger/update_loaded_rows.sql"
 # Width of movies.load_ledger.reason.
 REASON_MAX_CHARS = 4096
 
@@ -152,12 +153,11 @@ def mark_quality_failed(conn: Any, batch_id: str, failed_checks: Iterable[Any]) 
         return cursor.rowcount
 
 
-def mark_loaded(cursor: Any, batch_id: str) -> None:
-    """The batch's `verified` rows -> `loaded`, counting rows per file from the merge's `merge_source`.
-
-    Runs inside the merge's transaction, after the MERGE statement.
-    """
-    db.execute_file(cursor, "ledger/update_loaded_rows.sql", {"batch_id": batch_id})
+def loaded_statements(batch_id: str) -> list[str]:
+    """Statements that turn the batch's `verified` rows `loaded`, counting rows per file from the
+    merge's temp table `merge_source`: the end of the merge's transaction (see warehouse.merge_statements)."""
+    parameters = {"batch_id": batch_id}
+    return [db.render(statement, parameters) for statement in db.split_statements(db.sql_text(LOADED_SQL))]
 
 
 def clip(text: str, max_chars: int = REASON_MAX_CHARS) -> str:

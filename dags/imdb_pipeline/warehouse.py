@@ -18,10 +18,9 @@ from imdb_pipeline import config, db, ledger
 from imdb_pipeline.batch import check_batch_id, object_version, split_s3_uri
 
 STAGING_TABLE = "movies.imdb_movies_staging"
+MERGE_SQL = "movies/merge_imdb_movies.sql"
 
 _IAM_ROLE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
-# Redshift COPY takes no bind parameters: literals spliced into it must match this first.
-_SAFE_COPY_LITERAL = re.compile(r"^[A-Za-z0-9+=,.@_/:-]+$")
 
 
 class StagingLoadError(RuntimeError):
@@ -228,13 +227,11 @@ def _copy_parquet_redshift(
         ]
     }  # fmt: skip
     s3_client.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
-    manifest_uri = f"s3://{bucket}/{manifest_key}"
-    for literal in (manifest_uri, iam_role):
-        if not _SAFE_COPY_LITERAL.match(literal):
-            raise StagingLoadError(f"Refusing to put {literal!r} into a COPY statement")
-    cursor.execute(
-        f"copy {STAGING_TABLE} from '{manifest_uri}' iam_role '{iam_role}' format as parquet manifest"
-    )
+    try:
+        manifest, role = db.literal(f"s3://{bucket}/{manifest_key}"), db.literal(iam_role)
+    except ValueError as error:
+        raise StagingLoadError(f"{error} (a COPY statement takes no bind parameters)") from None
+    cursor.execute(f"copy {STAGING_TABLE} from {manifest} iam_role {role} format as parquet manifest")
 
 
 def _s3_location(uri: str) -> tuple[str, str]:
@@ -247,15 +244,14 @@ def _s3_location(uri: str) -> tuple[str, str]:
 # --- merge ---------------------------------------------------------------------------------------
 
 
-def merge_batch(conn: Any, batch_id: str) -> None:
-    """Merge the batch's verified staged rows into imdb_movies, add their rating history and mark
-    their ledger rows `loaded`, all in one transaction.
+def merge_statements(batch_id: str) -> list[str]:
+    """The statements that merge one batch, for SQLExecuteQueryOperator to run in one transaction.
 
-    A Python step rather than SQLExecuteQueryOperator: that operator binds the same parameters to
-    every statement of a file, which the two drivers do not both accept (psycopg takes a mapping
-    for statements without placeholders, redshift_connector does not).
+    The batch's verified staged rows are merged into imdb_movies, their rating history recorded and
+    their ledger rows marked `loaded`. The batch id is rendered into the text: the operator binds
+    the same parameters to every statement of a list, which the two drivers do not both accept.
     """
     check_batch_id(batch_id)
-    with db.transaction(conn) as cursor:
-        db.execute_file(cursor, "movies/merge_imdb_movies.sql", {"batch_id": batch_id})
-        ledger.mark_loaded(cursor, batch_id)
+    parameters = {"batch_id": batch_id}
+    merge = [db.render(statement, parameters) for statement in db.split_statements(db.sql_text(MERGE_SQL))]
+    return [*merge, *ledger.loaded_statements(batch_id)]

@@ -35,10 +35,9 @@ def warehouse_hook(pg_database: str, monkeypatch: pytest.MonkeyPatch):
     return PostgresHook(postgres_conn_id="redshift_default")
 
 
-def run_merge(batch_id: str = FIRST_BATCH) -> None:
-    """Merge the batch as the DAG's task does: through the Airflow connection."""
-    with db.connect("redshift_default") as conn:
-        warehouse.merge_batch(conn, batch_id)
+def run_merge(hook, batch_id: str = FIRST_BATCH, statements: list[str] | None = None) -> None:
+    """Merge the batch as the DAG's operator does: its statements, one transaction, the Airflow connection."""
+    hook.run(statements or warehouse.merge_statements(batch_id), autocommit=False)
 
 
 def snapshot(conn) -> dict:
@@ -95,7 +94,7 @@ def test_ddl_applies_cleanly_twice(warehouse_conn) -> None:
 
 def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
     load_seed(warehouse_s3)
-    run_merge()
+    run_merge(warehouse_hook)
 
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
     assert scalar(warehouse_conn, "select count(*) from movies.rating_history where change_type = 'new'") == 999
@@ -106,9 +105,9 @@ def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, war
     after_first = snapshot(warehouse_conn)
 
     # The merge again (a task retry), then the whole batch again (a rerun of the DAG run).
-    run_merge()
+    run_merge(warehouse_hook)
     load_seed(warehouse_s3)
-    run_merge()
+    run_merge(warehouse_hook)
     assert snapshot(warehouse_conn) == after_first
 
     # The DAG passes its own ObjectVersion objects and tests membership in the result.
@@ -122,7 +121,7 @@ def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, war
 
 def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
     load_seed(warehouse_s3)
-    run_merge()
+    run_merge(warehouse_hook)
 
     records = seed_records()
     valid = [record for record in records if record["Released_Year"].isdigit()]
@@ -145,7 +144,7 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
         objects=[(BUCKET, "raw/update.csv", "etag-update")],
     )  # fmt: skip
     ledger.mark_verified(warehouse_conn, SECOND_BATCH)
-    run_merge(SECOND_BATCH)
+    run_merge(warehouse_hook, SECOND_BATCH)
 
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 1004
     with warehouse_conn.cursor() as cursor:
@@ -167,23 +166,22 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
 
 
 def test_failure_between_merge_and_ledger_update_leaves_no_partial_state(
-    warehouse_conn, warehouse_s3, warehouse_hook, monkeypatch
+    warehouse_conn, warehouse_s3, warehouse_hook
 ) -> None:
     load_seed(warehouse_s3)
     before = snapshot(warehouse_conn)
+    statements = warehouse.merge_statements(FIRST_BATCH)
+    ledger_update = len(statements) - len(ledger.loaded_statements(FIRST_BATCH))
+    injected = "select cast('injected failure' as integer)"
+    failing = [*statements[:ledger_update], injected, *statements[ledger_update:]]
 
-    def failing_mark_loaded(cursor, batch_id):
-        cursor.execute("select cast('injected failure' as integer)")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(ledger, "mark_loaded", failing_mark_loaded)
-        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
-            run_merge()
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+        run_merge(warehouse_hook, statements=failing)
 
     assert snapshot(warehouse_conn) == before
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 0
     # The same batch merges cleanly afterwards.
-    run_merge()
+    run_merge(warehouse_hook)
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
 
 
@@ -207,7 +205,7 @@ def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, warehou
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=[(BUCKET, "raw/tricky.csv", "e")])  # fmt: skip
     ledger.mark_verified(warehouse_conn, FIRST_BATCH)
-    run_merge()
+    run_merge(warehouse_hook)
 
     columns = ", ".join(PROCESSED_COLUMNS[:-2] + ("ingested_at",))
     with warehouse_conn.cursor() as cursor:
@@ -251,7 +249,7 @@ def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=objects)  # fmt: skip
     ledger.mark_verified(warehouse_conn, FIRST_BATCH)
-    run_merge()
+    run_merge(warehouse_hook)
 
     with warehouse_conn.cursor() as cursor:
         cursor.execute("select object_key, status, rows_in, rows_loaded, reason from movies.load_ledger "
@@ -273,7 +271,7 @@ def test_a_new_batch_abandons_a_staged_batch_that_was_never_merged(
     # The first batch passed its gate but was not merged when the second was staged.
     load_seed(warehouse_s3)
     load_seed(warehouse_s3, batch_id=SECOND_BATCH)
-    run_merge(SECOND_BATCH)
+    run_merge(warehouse_hook, SECOND_BATCH)
 
     with warehouse_conn.cursor() as cursor:
         cursor.execute("select batch_id, status from movies.load_ledger order by batch_id")
@@ -289,11 +287,11 @@ def test_only_batches_that_passed_the_gate_are_merged(warehouse_conn, warehouse_
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=[(BUCKET, SEED_KEY, "e")])  # fmt: skip
 
-    run_merge(SECOND_BATCH)  # e.g. another run's merge while this batch still waits for its gate
+    run_merge(warehouse_hook, SECOND_BATCH)  # e.g. another run's merge while this batch still waits for its gate
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 0
     assert scalar(warehouse_conn, "select status from movies.load_ledger") == "staged"
 
     ledger.mark_verified(warehouse_conn, FIRST_BATCH)
-    run_merge()
+    run_merge(warehouse_hook)
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == len(rows)
     assert scalar(warehouse_conn, "select status from movies.load_ledger") == "loaded"
