@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from local_stack.settings import AIRFLOW_USER, DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, REPO_ROOT
+from imdb_pipeline import config
 
-QUALITY_MIN, QUALITY_MAX = "8.0", "10.3"
+from local_stack.settings import AIRFLOW_USER, DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, REPO_ROOT
 
 
 def aws_env(stack: dict) -> dict[str, str]:
@@ -51,8 +51,8 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "imdb_glue_job_name": stack["glue_job_name"],
         "imdb_glue_role": stack["glue_role_name"],
         "imdb_glue_assets_prefix": stack["glue_assets_prefix"],
-        "imdb_quality_min": QUALITY_MIN,
-        "imdb_quality_max": QUALITY_MAX,
+        "imdb_quality_min": config.DEFAULTS["imdb_quality_min"],
+        "imdb_quality_max": config.DEFAULTS["imdb_quality_max"],
     }
     return {
         **aws_env(stack),

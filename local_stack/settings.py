@@ -15,7 +15,6 @@ ACCOUNT_ID = "123456789012"
 DUMMY_ACCESS_KEY_ID = "local-stack"
 DUMMY_SECRET_ACCESS_KEY = "local-stack"
 AIRFLOW_USER = "admin"
-DAG_ID = "imdb_quality_ingest"
 
 
 @dataclass(frozen=True)

@@ -21,23 +21,15 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from imdb_pipeline.config import DAG_ID
 
-from local_stack.demo import (
-    SEED_FILE,
-    AirflowApi,
-    ledger_rows,
-    movies_in_warehouse,
-    read_notifications,
-    upload_file,
-    wait_for_dag,
-    wait_for_run,
-)
+from local_stack.airflow_api import AirflowApi, wait_for_dag, wait_for_run
+from local_stack.demo import SEED_FILE, ledger_rows, movies_in_warehouse, read_notifications, upload_file
 from local_stack.processes import free_port
 from local_stack.provision import aws_client
 
 pytestmark = [pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 
-DAG_ID = "imdb_quality_ingest"
 
 
 @pytest.fixture(scope="module")
