@@ -22,7 +22,7 @@ A failed task, including a failed quality gate, sends an SNS message naming it a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pendulum
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
@@ -32,10 +32,13 @@ from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
 from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
 from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, chain, task
 from imdb_pipeline import config, notifications
+from imdb_pipeline.warehouse import check_merge_result
 
 INCLUDE = config.include_dir()
+GLUE_TIMEOUT_MINUTES = 45
 
 raw_landing = Asset(
     name="imdb_raw_landing",
@@ -76,6 +79,7 @@ with DAG(
     catchup=False,
     # Merges of two runs must not interleave: one run at a time (backfills: --max-active-runs 1).
     max_active_runs=1,
+    dagrun_timeout=timedelta(hours=3),
     template_searchpath=[str(INCLUDE / "sql")],
     tags=["imdb", "glue", "redshift", "soda"],
     default_args={
@@ -85,6 +89,8 @@ with DAG(
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
         "on_failure_callback": notify_task_failure,
+        # Nothing may block later runs for ever: every task has a time limit (the Glue task its own).
+        "execution_timeout": timedelta(minutes=20),
         # Every AWS operator and SQL operator of the DAG uses the same two connections.
         "aws_conn_id": config.AWS_CONN_ID,
         "conn_id": config.WAREHOUSE_CONN_ID,
@@ -114,9 +120,10 @@ with DAG(
                 asset_event_extras=[e.extra for events in context["triggering_asset_events"].values() for e in events],
                 run_id=dag_run.run_id,
                 run_after=dag_run.run_after,
-                # A manual run has no interval of its own: it covers the day it runs.
-                interval_start=context.get("data_interval_start") or dag_run.run_after,
-                interval_end=context.get("data_interval_end") or dag_run.run_after,
+                window_end=_window_end(context),
+                lookback_days=int(config.get("imdb_lookback_days")),
+                # The daily run, its backfills and a manual run with {"sweep": true} retry gate failures too.
+                sweep=dag_run.run_type in ("scheduled", "backfill") or bool((dag_run.conf or {}).get("sweep")),
                 bucket=config.get("imdb_bucket"),
                 raw_prefix=config.get("imdb_raw_prefix"),
                 processed_prefix=config.get("imdb_processed_prefix"),
@@ -165,9 +172,11 @@ with DAG(
     @task
     def merge_sql(batch: dict) -> list[str]:
         """The merge's statements with this batch's id in them, for the merge operator to run."""
+        from airflow.sdk import BaseHook
         from imdb_pipeline import warehouse
 
-        return warehouse.merge_statements(batch["batch_id"])
+        dialect = BaseHook.get_connection(config.WAREHOUSE_CONN_ID).conn_type
+        return warehouse.merge_statements(batch["batch_id"], dialect)
 
     @task
     def verify_merged_table(batch: dict) -> list[dict]:
@@ -183,6 +192,21 @@ with DAG(
     def quicksight_configured() -> bool:
         """SPICE refresh only where a QuickSight dataset is configured."""
         return bool(config.get("imdb_quicksight_dataset_id"))
+
+    # Whatever this run did, files that landed meanwhile must not wait for the daily sweep.
+    @task.short_circuit(trigger_rule="all_done", ignore_downstream_trigger_rules=False)
+    def files_waiting(**context) -> bool:
+        """True when raw files landed that no batch has taken: a follow-up run is started for them."""
+        from imdb_pipeline import db, runs
+
+        with db.connect(config.WAREHOUSE_CONN_ID) as conn:
+            waiting = runs.versions_waiting(
+                _s3_client(), conn, landed_after=context["dag_run"].start_date, window_end=pendulum.now("UTC"),
+                lookback_days=int(config.get("imdb_lookback_days")),
+                bucket=config.get("imdb_bucket"), raw_prefix=config.get("imdb_raw_prefix"),
+            )  # fmt: skip
+        print(f"{len(waiting)} raw object version(s) wait for a run: {[version.uri for version in waiting]}")
+        return bool(waiting)
 
     # Runs when the merge did, whether or not the optional QuickSight refresh was skipped.
     @task(trigger_rule="none_failed_min_one_success")
@@ -212,14 +236,23 @@ with DAG(
         script_location=str(INCLUDE / "glue" / "movies_quality_ingestion.py"),
         s3_bucket=config.template("imdb_bucket"),
         iam_role_name=config.template("imdb_glue_role"),
-        # The job definition follows the repository: script and settings are updated every run.
+        # The job definition follows the repository: script and settings are updated every run, so every
+        # setting of the job lives here (update_config replaces the whole definition with these).
         replace_script_file=True,
         update_config=True,
         create_job_kwargs={
             "GlueVersion": "5.0",
             "WorkerType": "G.1X",
             "NumberOfWorkers": 2,
-            "DefaultArguments": {"--extra-py-files": glue_package_uri, "--job-language": "python"},
+            # Minutes; below the operator's waiter budget (waiter_delay x waiter_max_attempts = 60 min).
+            "Timeout": GLUE_TIMEOUT_MINUTES,
+            "ExecutionProperty": {"MaxConcurrentRuns": 2},
+            "DefaultArguments": {
+                "--extra-py-files": glue_package_uri,
+                "--job-language": "python",
+                "--enable-continuous-cloudwatch-log": "true",
+                "--enable-metrics": "true",
+            },
         },
         script_args={
             "--input_uris": batch["input_uris_csv"],
@@ -231,8 +264,11 @@ with DAG(
         deferrable=True,
         waiter_delay=10,
         waiter_max_attempts=360,
-        # A retry of this task resumes the Glue run it started instead of starting another.
+        execution_timeout=timedelta(minutes=GLUE_TIMEOUT_MINUTES + 15),
+        # A retry of this task resumes the Glue run it started instead of starting another; a killed
+        # task stops its run.
         resume_glue_job_on_retry=True,
+        stop_job_run_on_kill=True,
     )
 
     summary = load_staging(batch)
@@ -240,8 +276,10 @@ with DAG(
     merge_imdb_movies = SQLExecuteQueryOperator(
         task_id="merge_imdb_movies",
         sql=merge_sql(batch),
-        # One transaction: MERGE, rating history and ledger commit together or not at all.
+        # One transaction: MERGE, rating history and ledger commit together or not at all; the
+        # handler fails (and so rolls back) a merge whose batch has nothing verified.
         autocommit=False,
+        handler=check_merge_result,
         outlets=[imdb_movies_table],
     )
     target_results = verify_merged_table(batch)
@@ -282,6 +320,20 @@ with DAG(
     )
     chain(refresh_marts, quicksight_configured(), refresh_quicksight_spice, notice)
     chain(notice, notify_success)
+
+    trigger_follow_up_run = TriggerDagRunOperator(
+        task_id="trigger_follow_up_run",
+        trigger_dag_id=config.DAG_ID,
+        logical_date=None,
+        conf={"follow_up_of": "{{ run_id }}"},
+    )
+    chain([batch, notify_success], files_waiting(), trigger_follow_up_run)
+
+
+def _window_end(context) -> datetime:
+    """The end of the days a run covers: its data interval's end (daily and backfill runs), else the
+    time the run was due (manual, asset-triggered and follow-up runs have no interval)."""
+    return context.get("data_interval_end") or context["dag_run"].run_after
 
 
 def _s3_client():

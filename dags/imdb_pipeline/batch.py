@@ -1,4 +1,9 @@
-"""Which raw objects a run loads: plain functions over asset-event payloads and S3 listings."""
+"""Which raw objects a run loads: plain functions over asset-event payloads and S3 listings.
+
+Time of the data ("latest wins"): an object version's `source_time` is the producer's as-of day
+when its key has a `dt=YYYY-MM-DD` partition (midnight UTC), else its S3 `LastModified`; ties are
+broken by `LastModified`. So a file for last week that lands today is older than today's file.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 # A landing-date partition in the key (`raw/dt=2026-11-20/file.csv`) dates the object.
@@ -23,10 +28,30 @@ class ObjectVersion:
     bucket: str
     key: str
     etag: str
+    # When S3 last wrote it: not part of the identity (events and listings agree on the ETag only).
+    last_modified: datetime | None = field(default=None, compare=False)
 
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def source_time(self) -> datetime:
+        """The data's time: the key's `dt=` day when it has one, else LastModified (see module doc)."""
+        day = key_day(self.key)
+        if day is not None:
+            return datetime.combine(day, time(), tzinfo=UTC)
+        if self.last_modified is None:
+            raise ValueError(f"{self.uri} has neither a dt= day in its key nor a LastModified time")
+        return self.last_modified
+
+    def as_dict(self) -> dict:
+        """For XCom: identity plus the times, as ISO text."""
+        return {
+            "bucket": self.bucket, "key": self.key, "etag": self.etag,
+            "last_modified": self.last_modified.isoformat() if self.last_modified else None,
+            "source_time": self.source_time.isoformat(),
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,17 +70,20 @@ class Batch:
     def to_xcom(self) -> dict:
         return {
             "batch_id": self.batch_id,
-            "objects": [asdict(obj) for obj in self.objects],
-            "skipped": [asdict(obj) for obj in self.skipped],
+            "objects": [obj.as_dict() for obj in self.objects],
+            "skipped": [obj.as_dict() for obj in self.skipped],
             "input_uris": self.input_uris,
             "input_uris_csv": ",".join(self.input_uris),
             "output_uri": self.output_uri,
         }
 
 
-def is_raw_csv(bucket: str, key: str, *, expected_bucket: str, raw_prefix: str) -> bool:
-    """Only `.csv` objects under the raw prefix of the pipeline's bucket are pipeline input."""
-    return bucket == expected_bucket and key.startswith(raw_prefix) and key.lower().endswith(".csv")
+RAW_SUFFIXES = (".csv", ".csv.gz")
+
+
+def is_raw_input(bucket: str, key: str, *, expected_bucket: str, raw_prefix: str) -> bool:
+    """Only `.csv` and `.csv.gz` objects under the raw prefix of the pipeline's bucket are pipeline input."""
+    return bucket == expected_bucket and key.startswith(raw_prefix) and key.lower().endswith(RAW_SUFFIXES)
 
 
 def normalise_etag(etag: str) -> str:
@@ -64,14 +92,18 @@ def normalise_etag(etag: str) -> str:
 
 
 def object_version(obj: Any) -> ObjectVersion:
-    """An ObjectVersion from a mapping (bucket, key, etag), an object with those attributes or a tuple."""
+    """An ObjectVersion from a mapping or tuple (bucket, key, etag[, last_modified]), or an ObjectVersion."""
+    if isinstance(obj, ObjectVersion):
+        return obj
     if isinstance(obj, Mapping):
         bucket, key, etag = obj["bucket"], obj["key"], obj["etag"]
-    elif hasattr(obj, "etag"):
-        bucket, key, etag = obj.bucket, obj.key, obj.etag
+        last_modified = obj.get("last_modified")
     else:
-        bucket, key, etag = obj
-    return ObjectVersion(bucket, key, normalise_etag(etag))
+        bucket, key, etag, *rest = obj
+        last_modified = rest[0] if rest else None
+    if isinstance(last_modified, str):
+        last_modified = datetime.fromisoformat(last_modified)
+    return ObjectVersion(bucket, key, normalise_etag(etag), last_modified)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -110,36 +142,79 @@ def objects_from_asset_events(
             event_bucket = (detail.get("bucket") or {}).get("name", "")
             obj = detail.get("object") or {}
             key, etag = obj.get("key", ""), normalise_etag(obj.get("etag", ""))
-            if key and etag and is_raw_csv(event_bucket, key, expected_bucket=bucket, raw_prefix=raw_prefix):
+            if key and etag and is_raw_input(event_bucket, key, expected_bucket=bucket, raw_prefix=raw_prefix):
                 found.add(ObjectVersion(event_bucket, key, etag))
     return sorted(found)
 
 
+class InvalidKeyDate(ValueError):
+    """The key has a `dt=` partition that is not a calendar day (e.g. `dt=2026-02-30`)."""
+
+
+def key_day(key: str) -> date | None:
+    """The producer's as-of day from a `dt=YYYY-MM-DD` partition in the key; None when there is none."""
+    match = _KEY_DATE.search(key)
+    if not match:
+        return None
+    try:
+        return date.fromisoformat(match.group(1))
+    except ValueError:
+        raise InvalidKeyDate(f"{key}: dt={match.group(1)} in the key is not a calendar day") from None
+
+
 def landing_date(key: str, last_modified: datetime) -> date:
     """The day an object belongs to: its `dt=` partition when the key has one, else its upload day."""
-    match = _KEY_DATE.search(key)
-    return date.fromisoformat(match.group(1)) if match else last_modified.date()
+    return key_day(key) or last_modified.date()
 
 
-def objects_in_interval(
-    listing: Iterable[Mapping], *, bucket: str, raw_prefix: str, start: datetime, end: datetime
-) -> list[ObjectVersion]:
-    """The raw CSV objects of an S3 listing whose landing date falls in [start, end).
+def window_days(window_end: datetime, lookback_days: int) -> list[date]:
+    """The days a run covers, oldest first: `lookback_days` days up to the one `window_end` falls in.
 
-    `listing` holds `list_objects_v2` entries (`Key`, `ETag`, `LastModified`). A scheduled or
-    backfill run covers whole days, so the comparison is by landing date.
+    `window_end` is exclusive when it is a midnight (a daily run's interval end covers the day
+    before), else its own day is included (a manual or event-triggered run at 08:00 covers today).
     """
-    first_day, end_day = start.date(), end.date()
-    if end_day == first_day:
-        end_day = date.fromordinal(first_day.toordinal() + 1)
-    selected = set()
-    for entry in listing:
-        key = entry["Key"]
-        if not is_raw_csv(bucket, key, expected_bucket=bucket, raw_prefix=raw_prefix):
-            continue
-        if first_day <= landing_date(key, entry["LastModified"]) < end_day:
-            selected.add(ObjectVersion(bucket, key, normalise_etag(entry["ETag"])))
-    return sorted(selected)
+    last_day = window_end.date()
+    if window_end.timetz().replace(tzinfo=None) == time():
+        last_day -= timedelta(days=1)
+    return [last_day - timedelta(days=offset) for offset in reversed(range(lookback_days))]
+
+
+def dated(versions: Iterable[ObjectVersion]) -> tuple[list[ObjectVersion], list[tuple[ObjectVersion, str]]]:
+    """The versions whose key can be dated, and the others each with the reason."""
+    good, undatable = [], []
+    for version in versions:
+        try:
+            key_day(version.key)
+        except InvalidKeyDate as error:
+            undatable.append((version, str(error)))
+        else:
+            good.append(version)
+    return good, undatable
+
+
+def objects_in_window(
+    listing: Iterable[Mapping], *, bucket: str, raw_prefix: str, days: Iterable[date]
+) -> tuple[list[ObjectVersion], list[tuple[ObjectVersion, str]]]:
+    """The raw input versions of an S3 listing whose landing day is one of `days`, and the versions
+    whose key cannot be dated (an invalid `dt=`), each with the reason.
+
+    `listing` holds `list_objects_v2` entries (`Key`, `ETag`, `LastModified`).
+    """
+    covered = set(days)
+    versions = [
+        ObjectVersion(bucket, entry["Key"], normalise_etag(entry["ETag"]), entry["LastModified"])
+        for entry in listing
+        if is_raw_input(bucket, entry["Key"], expected_bucket=bucket, raw_prefix=raw_prefix)
+    ]
+    good, undatable = dated(versions)
+    selected = {version for version in good if landing_date(version.key, version.last_modified) in covered}
+    return sorted(selected), undatable
+
+
+def by_source_time(versions: Iterable[ObjectVersion]) -> list[ObjectVersion]:
+    """Oldest data first: by source time, then LastModified, then key (the order the Glue job and
+    the merge rely on for "the latest wins")."""
+    return sorted(versions, key=lambda v: (v.source_time, v.last_modified or v.source_time, v.key, v.etag))
 
 
 def make_batch_id(run_after: datetime, run_id: str, objects: Iterable[ObjectVersion]) -> str:
@@ -151,18 +226,17 @@ def make_batch_id(run_after: datetime, run_id: str, objects: Iterable[ObjectVers
 
 
 def resolve_batch(
-    candidates: Iterable[ObjectVersion],
-    loaded: set[ObjectVersion],
+    objects: Iterable[ObjectVersion],
+    skipped: Iterable[ObjectVersion],
     *,
     batch_id: str,
     bucket: str,
     processed_prefix: str,
 ) -> Batch:
-    """Split the candidates into objects to load and object versions the ledger has loaded."""
-    unique = sorted(set(candidates))
+    """The batch of a run: its objects oldest data first, and the named versions it skips."""
     return Batch(
         batch_id=batch_id,
-        objects=tuple(obj for obj in unique if obj not in loaded),
-        skipped=tuple(obj for obj in unique if obj in loaded),
+        objects=tuple(by_source_time(set(objects))),
+        skipped=tuple(sorted(set(skipped))),
         output_uri=f"s3://{bucket}/{processed_prefix}batch_id={batch_id}/",
     )

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, str] = {
     "imdb_glue_assets_prefix": "glue/",
     "imdb_quality_min": "8.0",
     "imdb_quality_max": "10.3",
+    # Days a run looks back for raw object versions the ledger has not settled (the sweep window).
+    "imdb_lookback_days": "14",
     "imdb_redshift_iam_role": "",
     "imdb_athena_database": "",
     "imdb_athena_output": "",

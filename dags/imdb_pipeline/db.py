@@ -15,6 +15,10 @@ from typing import Any
 from imdb_pipeline import config
 
 DIALECTS = ("redshift", "postgres")
+# No statement of the pipeline runs longer, and none waits longer for a lock (PostgreSQL; Redshift
+# has no lock_timeout: its statement_timeout bounds the wait for a LOCK too).
+STATEMENT_TIMEOUT_MS = 15 * 60 * 1000
+LOCK_TIMEOUT_MS = 2 * 60 * 1000
 _NAMED_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _SAFE_LITERAL = re.compile(r"^[A-Za-z0-9+=,.@_/:-]+$")
 
@@ -26,6 +30,9 @@ def connect(conn_id: str) -> Iterator[Any]:
 
     conn = BaseHook.get_connection(conn_id).get_hook().get_conn()
     try:
+        with transaction(conn) as cursor:
+            for statement in session_settings(dialect_of(conn)):
+                cursor.execute(statement)
         yield conn
     finally:
         conn.close()
@@ -43,6 +50,15 @@ def transaction(conn: Any) -> Iterator[Any]:
         raise
     finally:
         cursor.close()
+
+
+def session_settings(dialect: str) -> list[str]:
+    """Statements that bound a session's statements and lock waits, so a stuck one fails instead of
+    blocking every later run."""
+    settings = [f"set statement_timeout to {STATEMENT_TIMEOUT_MS}"]
+    if dialect == "postgres":
+        settings.append(f"set lock_timeout to {LOCK_TIMEOUT_MS}")
+    return settings
 
 
 def dialect_of(conn: Any) -> str:

@@ -23,8 +23,7 @@ REJECTED = "rejected"
 VERIFIED = "verified"
 QUALITY_FAILED = "quality_failed"
 LOADED = "loaded"
-ABANDONED = "abandoned"
-STATES = (SKIPPED, STAGED, REJECTED, VERIFIED, QUALITY_FAILED, LOADED, ABANDONED)
+STATES = (SKIPPED, STAGED, REJECTED, VERIFIED, QUALITY_FAILED, LOADED)
 LOADED_SQL = "ledger/update_loaded_rows.sql"
 # Width of movies.load_ledger.reason.
 REASON_MAX_CHARS = 4096
@@ -41,18 +40,21 @@ class Transition:
 
 
 TRANSITIONS = (
-    Transition((None,), SKIPPED, "resolve_batch", "the same object version is already loaded"),
-    Transition((None, STAGED, REJECTED, QUALITY_FAILED, ABANDONED), STAGED, "load_staging",
+    Transition((None,), SKIPPED, "resolve_batch", "an event re-delivered an object version that is already loaded"),
+    Transition((None,), REJECTED, "resolve_batch", "the object's key cannot be used (e.g. its dt= is no calendar day)"),
+    Transition((None, STAGED, REJECTED, QUALITY_FAILED), STAGED, "load_staging",
                "the Glue job processed the file and its valid rows are in staging (a retry replaces the row)"),
-    Transition((None, STAGED, REJECTED, QUALITY_FAILED, ABANDONED), REJECTED, "load_staging",
+    Transition((None, STAGED, REJECTED, QUALITY_FAILED), REJECTED, "load_staging",
                "the Glue job rejected the whole file; the reason names the file and the problem"),
     Transition((STAGED,), VERIFIED, "quality_gate", "the staged batch passed its Soda contract"),
     Transition((STAGED, VERIFIED, QUALITY_FAILED), QUALITY_FAILED, "quality_gate",
                "a fail-level check broke; the reason names every failed check"),
+    Transition((VERIFIED,), SKIPPED, "merge_imdb_movies",
+               "inside the merge's lock: another batch loaded the same object version meanwhile"),
     Transition((VERIFIED,), LOADED, "merge_imdb_movies",
                "merged with rating history in one transaction; rows_loaded counts the merged rows"),
-    Transition((STAGED, VERIFIED), ABANDONED, "load_staging (of another batch)",
-               "another batch replaced staging before this batch was merged; a later run takes the objects again"),
+    Transition((STAGED, VERIFIED), SKIPPED, "merge_imdb_movies (of another batch)",
+               "another batch loaded the same object version, so this batch never will"),
 )  # fmt: skip
 
 
@@ -73,19 +75,34 @@ def transitions_markdown() -> str:
 # --- reads ---------------------------------------------------------------------------------------
 
 
-def loaded_versions(conn: Any, objects: Iterable[Any]) -> set:
-    """The given object versions that the ledger has loaded (same bucket, key and ETag).
-
-    Returns the caller's own objects (tuples, mappings or ObjectVersion), so `in` tests work on them.
-    """
-    objects = list(objects)
-    if not objects:
-        return set()
-    keys = sorted({object_version(obj).key for obj in objects})
+def settled_statuses(conn: Any, objects: Iterable[Any]) -> dict[ObjectVersion, set[str]]:
+    """For each given object version that has any, its settling statuses (`loaded`, `rejected`,
+    `quality_failed`); versions with none are absent."""
+    versions = [object_version(obj) for obj in objects]
+    if not versions:
+        return {}
+    wanted = set(versions)
+    keys = sorted({version.key for version in versions})
+    found: dict[ObjectVersion, set[str]] = {}
     with db.transaction(conn) as cursor:
-        db.execute(cursor, db.sql_text("ledger/select_loaded_versions.sql"), {"object_keys": keys})
-        loaded = {ObjectVersion(*row) for row in cursor.fetchall()}
-    return {obj for obj in objects if object_version(obj) in loaded}
+        db.execute(cursor, db.sql_text("ledger/select_settled_versions.sql"), {"object_keys": keys})
+        for bucket, key, etag, status in cursor.fetchall():
+            version = ObjectVersion(bucket, key, etag)
+            if version in wanted:
+                found.setdefault(version, set()).add(status)
+    return found
+
+
+def unknown_versions(conn: Any, objects: Iterable[Any]) -> list[ObjectVersion]:
+    """The given object versions that no batch has taken yet (no ledger row at all)."""
+    versions = [object_version(obj) for obj in objects]
+    if not versions:
+        return []
+    with db.transaction(conn) as cursor:
+        keys = sorted({version.key for version in versions})
+        db.execute(cursor, db.sql_text("ledger/select_known_versions.sql"), {"object_keys": keys})
+        known = {ObjectVersion(*row) for row in cursor.fetchall()}
+    return [version for version in versions if version not in known]
 
 
 def rows_of_object(conn: Any, bucket: str, key: str) -> list[dict]:
@@ -100,7 +117,7 @@ def rows_of_object(conn: Any, bucket: str, key: str) -> list[dict]:
 
 
 def record_skipped(conn: Any, batch_id: str, objects: Iterable[Any]) -> int:
-    """Rows `skipped` for object versions already loaded; idempotent per (batch, bucket, key)."""
+    """Rows `skipped` for re-delivered object versions already loaded; idempotent per (batch, bucket, key)."""
     check_batch_id(batch_id)
     inserted = 0
     with db.transaction(conn) as cursor:
@@ -109,9 +126,14 @@ def record_skipped(conn: Any, batch_id: str, objects: Iterable[Any]) -> int:
     return inserted
 
 
-def abandon_unmerged(cursor: Any, batch_id: str) -> None:
-    """Rows of every other batch still staged or verified become `abandoned` (staging is being replaced)."""
-    db.execute(cursor, db.sql_text("ledger/update_abandoned_rows.sql"), {"batch_id": batch_id})
+def record_rejected(conn: Any, batch_id: str, rejections: Iterable[tuple[Any, str]]) -> int:
+    """Rows `rejected` for object versions refused before any job ran (e.g. an undatable key)."""
+    check_batch_id(batch_id)
+    inserted = 0
+    with db.transaction(conn) as cursor:
+        for obj, reason in rejections:
+            inserted += _insert_row(cursor, batch_id, object_version(obj), REJECTED, 0, 0, clip(reason))
+    return inserted
 
 
 def record_staged_file(cursor: Any, batch_id: str, version: ObjectVersion, file: Mapping) -> None:
@@ -128,6 +150,14 @@ def record_staged_file(cursor: Any, batch_id: str, version: ObjectVersion, file:
     )
     _insert_row(cursor, batch_id, version, status, int(file["rows_in"]), int(file["rows_quarantined"]),
                 file.get("error"))  # fmt: skip
+
+
+def merge_start_statements(batch_id: str) -> list[str]:
+    """The start of the merge's transaction: lock the ledger (merges serialise), count the batch's
+    verified files (the merge fails on none, see warehouse.check_merge_result), then skip verified
+    versions that another batch loaded meanwhile."""
+    return _rendered(batch_id, "ledger/lock_load_ledger.sql", "ledger/select_verified_files.sql",
+                     "ledger/update_already_loaded_rows.sql")  # fmt: skip
 
 
 def mark_verified(conn: Any, batch_id: str) -> int:
@@ -156,8 +186,12 @@ def mark_quality_failed(conn: Any, batch_id: str, failed_checks: Iterable[Any]) 
 def loaded_statements(batch_id: str) -> list[str]:
     """Statements that turn the batch's `verified` rows `loaded`, counting rows per file from the
     merge's temp table `merge_source`: the end of the merge's transaction (see warehouse.merge_statements)."""
-    parameters = {"batch_id": batch_id}
-    return [db.render(statement, parameters) for statement in db.split_statements(db.sql_text(LOADED_SQL))]
+    return _rendered(batch_id, LOADED_SQL)
+
+
+def _rendered(batch_id: str, *files: str) -> list[str]:
+    return [db.render(statement, {"batch_id": batch_id}) for path in files
+            for statement in db.split_statements(db.sql_text(path))]  # fmt: skip
 
 
 def clip(text: str, max_chars: int = REASON_MAX_CHARS) -> str:
@@ -180,6 +214,8 @@ def _insert_row(
         {
             "batch_id": batch_id, "bucket": version.bucket, "object_key": version.key, "etag": version.etag,
             "status": status, "rows_in": rows_in, "rows_quarantined": rows_quarantined, "reason": reason,
+            "source_time": _naive_utc(_source_time(version)),
+            "last_modified": _naive_utc(version.last_modified),
         },
     )  # fmt: skip
     return cursor.rowcount
@@ -187,4 +223,17 @@ def _insert_row(
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _source_time(version: ObjectVersion) -> datetime | None:
+    """The version's data time, or None when it cannot be told (no LastModified, or an undatable key)."""
+    try:
+        return version.source_time
+    except ValueError:
+        return None
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    """The warehouse stores UTC without a zone (Redshift TIMESTAMP)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment else None
 

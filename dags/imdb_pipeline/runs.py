@@ -7,7 +7,7 @@ Airflow; the DAG's tasks only build the clients and call these.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from imdb_pipeline import batch, ledger, notifications, warehouse
@@ -25,40 +25,98 @@ def resolve_run_batch(
     asset_event_extras: Iterable[Mapping],
     run_id: str,
     run_after: datetime,
-    interval_start: datetime,
-    interval_end: datetime,
+    window_end: datetime,
+    lookback_days: int,
+    sweep: bool,
     bucket: str,
     raw_prefix: str,
     processed_prefix: str,
 ) -> batch.Batch:
-    """The object versions a run loads, with those the ledger has loaded recorded as `skipped`.
+    """Every raw object version that the ledger has not settled: the batch of one run.
 
-    A run started by asset events takes exactly the objects its events name; any other run the
-    raw objects whose landing date falls in its interval.
+    An asset event only wakes the DAG up: whatever triggered the run, it takes the unsettled
+    versions of the look-back window (`lookback_days` days up to `window_end`, see
+    batch.window_days) plus the versions its events name (a late file for an old day included).
+    Settled are versions `loaded` or `rejected`; `quality_failed` ones are taken again by a sweep
+    run only (the daily run, or a manual run with `sweep`), so a bad batch does not fail every run.
+    A re-delivered version that is already loaded is recorded `skipped`; a key that cannot be dated
+    is recorded `rejected` once.
     """
-    extras = list(asset_event_extras)
-    if extras:
-        candidates = batch.objects_from_asset_events(extras, bucket=bucket, raw_prefix=raw_prefix)
-    else:
-        candidates = batch.objects_in_interval(
-            list_objects(s3_client, bucket, raw_prefix), bucket=bucket, raw_prefix=raw_prefix,
-            start=interval_start, end=interval_end,
-        )  # fmt: skip
+    events = batch.objects_from_asset_events(asset_event_extras, bucket=bucket, raw_prefix=raw_prefix)
+    current = [found for version in events if (found := _current_version(s3_client, version)) is not None]
+    named, undatable_named = batch.dated(current)
+    days = batch.window_days(window_end, lookback_days)
+    listed, undatable = batch.objects_in_window(
+        list_window(s3_client, bucket, raw_prefix, days), bucket=bucket, raw_prefix=raw_prefix, days=days
+    )
+    undatable += undatable_named
+    candidates = {*listed, *named}
+    statuses = ledger.settled_statuses(conn, [*candidates, *(version for version, _ in undatable)])
+    settled_states = {ledger.LOADED, ledger.REJECTED} | (set() if sweep else {ledger.QUALITY_FAILED})
     resolved = batch.resolve_batch(
-        candidates,
-        ledger.loaded_versions(conn, candidates),
+        [version for version in candidates if not statuses.get(version, set()) & settled_states],
+        [version for version in named if ledger.LOADED in statuses.get(version, set())],
         batch_id=batch.make_batch_id(run_after, run_id, candidates),
         bucket=bucket,
         processed_prefix=processed_prefix,
     )
     ledger.record_skipped(conn, resolved.batch_id, resolved.skipped)
+    ledger.record_rejected(
+        conn, resolved.batch_id, [(version, reason) for version, reason in undatable if version not in statuses]
+    )
     return resolved
 
 
-def list_objects(s3_client: Any, bucket: str, prefix: str) -> Iterator[dict]:
+def versions_waiting(
+    s3_client: Any,
+    conn: Any,
+    *,
+    landed_after: datetime,
+    window_end: datetime,
+    lookback_days: int,
+    bucket: str,
+    raw_prefix: str,
+) -> list[batch.ObjectVersion]:
+    """Raw object versions of the window that landed after `landed_after` (the run's start) and that no
+    batch has taken: files that arrived while a run was busy (Airflow may drop their asset events,
+    apache/airflow#56050). Older ones were this run's to take, so a failing file never loops."""
+    days = batch.window_days(window_end, lookback_days)
+    listed, _ = batch.objects_in_window(
+        list_window(s3_client, bucket, raw_prefix, days), bucket=bucket, raw_prefix=raw_prefix, days=days
+    )
+    return ledger.unknown_versions(conn, [version for version in listed if version.last_modified >= landed_after])
+
+
+def list_window(s3_client: Any, bucket: str, raw_prefix: str, days: Iterable[date]) -> Iterator[dict]:
+    """Listing entries of the window's `dt=` prefixes and the undated objects at the top of the raw
+    prefix: a run's listing grows with the window, not with the landing history."""
+    for day in days:
+        yield from list_objects(s3_client, bucket, f"{raw_prefix}dt={day.isoformat()}/")
+    yield from list_objects(s3_client, bucket, raw_prefix, delimiter="/")
+
+
+def list_objects(s3_client: Any, bucket: str, prefix: str, delimiter: str | None = None) -> Iterator[dict]:
     """`list_objects_v2` entries (Key, ETag, LastModified, ...) under a prefix, every page."""
-    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    options = {"Delimiter": delimiter} if delimiter else {}
+    for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **options):
         yield from page.get("Contents", [])
+
+
+def _current_version(s3_client: Any, version: batch.ObjectVersion) -> batch.ObjectVersion | None:
+    """The named version with its LastModified, or None when S3 no longer holds that version (deleted,
+    or overwritten: the newer version comes with its own event and listing). Other errors propagate,
+    so a throttled or timed-out call fails the task for a retry instead of deciding anything."""
+    from botocore.exceptions import ClientError
+
+    try:
+        head = s3_client.head_object(Bucket=version.bucket, Key=version.key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    if batch.normalise_etag(head["ETag"]) != version.etag:
+        return None
+    return batch.ObjectVersion(version.bucket, version.key, version.etag, head["LastModified"])
 
 
 def stage_batch(conn: Any, s3_client: Any, resolved: Mapping, iam_role: str | None) -> dict:

@@ -16,6 +16,7 @@ from typing import Any
 
 from imdb_pipeline import config, db, ledger
 from imdb_pipeline.batch import check_batch_id, object_version, split_s3_uri
+from imdb_pipeline.failures import PermanentFailure, fail_fast
 
 STAGING_TABLE = "movies.imdb_movies_staging"
 MERGE_SQL = "movies/merge_imdb_movies.sql"
@@ -108,13 +109,15 @@ def load_staging(
     if not output_uri.endswith(f"batch_id={batch_id}/"):
         raise StagingLoadError(f"Output URI {output_uri!r} is not the folder of batch {batch_id!r}")
     versions = {(version.bucket, version.key): version for version in map(object_version, objects)}
+    undated = sorted(version.uri for version in versions.values() if version.last_modified is None)
+    if undated:
+        raise StagingLoadError(f"Object versions without LastModified cannot be ordered by time: {undated}")
     files = [_batch_file(entry, versions, output_uri) for entry in summary.get("files", [])]
     parquet_objects = _list_parquet(s3_client, output_uri)
     dialect = db.dialect_of(conn)
     with db.transaction(conn) as cursor:
-        ledger.abandon_unmerged(cursor, batch_id)
-        # DELETE, not TRUNCATE: TRUNCATE commits at once on Redshift.
-        cursor.execute(f"delete from {STAGING_TABLE}")
+        # Staging holds every batch on its way, keyed by batch_id: only this batch's earlier attempt goes.
+        db.execute(cursor, db.sql_text("movies/delete_batch_staging.sql"), {"batch_id": batch_id})
         if dialect == "redshift":
             _copy_parquet_redshift(cursor, s3_client, output_uri, parquet_objects, iam_role)
         else:
@@ -140,15 +143,8 @@ def _batch_file(entry: Mapping, versions: Mapping[tuple[str, str], Any], output_
 
 
 def _check_staged_counts(cursor: Any, batch_id: str, output_uri: str, summary: Mapping, files: list[dict]) -> int:
-    cursor.execute(
-        f"select staging.source_object, staging.batch_id, count(*) from {STAGING_TABLE} as staging "
-        "group by staging.source_object, staging.batch_id"
-    )
-    staged = {(source, batch): count for source, batch, count in cursor.fetchall()}
-    foreign = sorted({batch for _, batch in staged if batch != batch_id})
-    if foreign:
-        raise StagingLoadError(f"Processed Parquet under {output_uri} holds rows of other batches: {foreign}")
-    by_file = {source: count for (source, _), count in staged.items()}
+    db.execute(cursor, db.sql_text("movies/select_staged_counts.sql"), {"batch_id": batch_id})
+    by_file = dict(cursor.fetchall())
     expected = {file["source_object"]: int(file["rows_valid"]) for file in files if int(file["rows_valid"])}
     if by_file != expected:
         raise StagingLoadError(
@@ -244,14 +240,38 @@ def _s3_location(uri: str) -> tuple[str, str]:
 # --- merge ---------------------------------------------------------------------------------------
 
 
-def merge_statements(batch_id: str) -> list[str]:
+def merge_statements(batch_id: str, dialect: str) -> list[str]:
     """The statements that merge one batch, for SQLExecuteQueryOperator to run in one transaction.
 
-    The batch's verified staged rows are merged into imdb_movies, their rating history recorded and
-    their ledger rows marked `loaded`. The batch id is rendered into the text: the operator binds
-    the same parameters to every statement of a list, which the two drivers do not both accept.
+    Under the ledger's lock: the batch's verified files are counted (`check_merge_result` fails the
+    merge on none) and those another batch loaded meanwhile skipped; the batch's latest rows are
+    merged into imdb_movies with their rating history, the ledger rows marked `loaded`, and settled
+    batches' staging rows deleted. The batch id is rendered into the text: the operator binds the
+    same parameters to every statement of a list, which the two drivers do not both accept.
     """
     check_batch_id(batch_id)
-    parameters = {"batch_id": batch_id}
-    merge = [db.render(statement, parameters) for statement in db.split_statements(db.sql_text(MERGE_SQL))]
-    return [*merge, *ledger.loaded_statements(batch_id)]
+    merge = [db.render(statement, {"batch_id": batch_id})
+             for statement in db.split_statements(db.sql_text(MERGE_SQL))]  # fmt: skip
+    cleanup = db.split_statements(db.sql_text("movies/delete_settled_staging.sql"))
+    return [
+        *db.session_settings(dialect), *ledger.merge_start_statements(batch_id), *merge,
+        *ledger.loaded_statements(batch_id), *cleanup,
+    ]  # fmt: skip
+
+
+class NothingToMerge(PermanentFailure):
+    """The batch has no verified file: nothing passed the gate, or another run settled it first."""
+
+
+def check_merge_result(cursor: Any) -> list[tuple] | None:
+    """Result handler of the merge operator: each statement's rows, and the merge fails (rolled back)
+    when the batch has no verified file to merge."""
+    if cursor.description is None:
+        return None
+    rows = cursor.fetchall()
+    if [column[0] for column in cursor.description] == ["verified_files"] and rows[0][0] == 0:
+        # A retry would find the same: fail at once.
+        with fail_fast():
+            raise NothingToMerge("The batch has no verified file to merge: its gate did not pass, or another "
+                                 "batch loaded its files first")
+    return rows

@@ -7,7 +7,7 @@ with its own SQL (string_split/unnest, UNPIVOT), and Python rounds averages exac
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
@@ -20,6 +20,8 @@ from tests.fixtures.warehouse import BUCKET, processed_rows, publish_batch, seed
 
 pytestmark = pytest.mark.postgres
 
+MODIFIED = datetime(2026, 11, 25, 20, tzinfo=UTC)
+
 MIN_MOVIES = 3  # the marts' threshold for top directors and stars
 
 
@@ -27,7 +29,7 @@ def merge(conn, batch_id: str) -> None:
     """Pass the batch's gate, then merge it as the DAG does."""
     ledger.mark_verified(conn, batch_id)
     with conn.cursor() as cursor:
-        for statement in warehouse.merge_statements(batch_id):
+        for statement in warehouse.merge_statements(batch_id, "postgres"):
             cursor.execute(statement)
     conn.commit()
 
@@ -41,7 +43,7 @@ def filled_warehouse(warehouse_conn, warehouse_s3):
     output_uri, summary = publish_batch(
         warehouse_s3, "b1", {seed_uri: (len(records), first)}, rejected={f"s3://{BUCKET}/raw/bad.csv": "no header"}
     )
-    objects = [(BUCKET, "raw/seed.csv", "e1"), (BUCKET, "raw/bad.csv", "e2")]
+    objects = [(BUCKET, "raw/seed.csv", "e1", MODIFIED), (BUCKET, "raw/bad.csv", "e2", MODIFIED)]
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id="b1", output_uri=output_uri, summary=summary,
                                 objects=objects)  # fmt: skip
     merge(warehouse_conn, "b1")
@@ -53,7 +55,7 @@ def filled_warehouse(warehouse_conn, warehouse_s3):
     second = processed_rows(changed, source_object=update_uri, batch_id="b2", ingested_at=datetime(2026, 2, 1))
     output_uri, summary = publish_batch(warehouse_s3, "b2", {update_uri: (len(changed), second)})
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id="b2", output_uri=output_uri, summary=summary,
-                                objects=[(BUCKET, "raw/update.csv", "e3")])  # fmt: skip
+                                objects=[(BUCKET, "raw/update.csv", "e3", MODIFIED)])  # fmt: skip
     merge(warehouse_conn, "b2")
 
     with warehouse_conn.cursor() as cursor:

@@ -198,12 +198,19 @@ def test_gate_over_the_airflow_connection_as_the_dag_runs_it(monkeypatch, conn, 
     assert [quality.CheckOutcome(**r) for r in json.loads(quality.results_json(result))] == list(result)
 
 
-def test_rows_of_another_batch_in_staging_fail_the_gate(conn, data_source, seed_rows):
-    stage(conn, seed_rows)
+def test_another_batch_in_staging_neither_fails_nor_fills_this_batch(conn, data_source, seed_rows):
+    # Staging holds every batch on its way: a broken batch beside this one does not fail its gate ...
+    broken = [{**row, "batch_id": NEXT_BATCH} for row in seed_rows]
+    broken.append(dict(broken[0]))  # a duplicate movie_id in the other batch
+    stage(conn, [*seed_rows, *broken])
 
-    result = quality.verify(quality.STAGING_CONTRACT, data_source, NEXT_BATCH)
-
-    assert checks(result.failed) == ["columns.batch_id.checks.invalid"]
+    assert not quality.verify(quality.STAGING_CONTRACT, data_source, BATCH).failed
+    failed = quality.verify(quality.STAGING_CONTRACT, data_source, NEXT_BATCH).failed
+    assert checks(failed) == ["columns.movie_id.checks.duplicate"]
+    # ... and a batch with no row of its own fails, whatever else is staged.
+    assert checks(quality.verify(quality.STAGING_CONTRACT, data_source, "20261127T000000Z-none0003").failed) == [
+        "checks.row_count"
+    ]
 
 
 def test_missing_staging_table_fails_the_gate(conn, data_source):

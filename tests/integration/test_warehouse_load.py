@@ -6,7 +6,7 @@ split_statements=True and autocommit=False, through a PostgresHook on an Airflow
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import psycopg
@@ -19,6 +19,8 @@ from movies_quality.columns import PROCESSED_COLUMNS
 from tests.fixtures.warehouse import BUCKET, processed_rows, publish_batch, seed_records
 
 pytestmark = pytest.mark.postgres
+
+MODIFIED = datetime(2026, 11, 25, 20, tzinfo=UTC)
 
 SEED_KEY = "raw/imdb_movies_rating.csv"
 SEED_URI = f"s3://{BUCKET}/{SEED_KEY}"
@@ -37,7 +39,7 @@ def warehouse_hook(pg_database: str, monkeypatch: pytest.MonkeyPatch):
 
 def run_merge(hook, batch_id: str = FIRST_BATCH, statements: list[str] | None = None) -> None:
     """Merge the batch as the DAG's operator does: its statements, one transaction, the Airflow connection."""
-    hook.run(statements or warehouse.merge_statements(batch_id), autocommit=False)
+    hook.run(statements or warehouse.merge_statements(batch_id, "postgres"), autocommit=False)
 
 
 def snapshot(conn) -> dict:
@@ -73,7 +75,7 @@ def load_seed(s3_client, batch_id: str = FIRST_BATCH) -> None:
     with db.connect("redshift_default") as conn:
         staged = warehouse.load_staging(
             conn, s3, batch_id=batch_id, output_uri=output_uri, summary=warehouse.read_summary(s3, output_uri),
-            objects=[{"bucket": BUCKET, "key": SEED_KEY, "etag": '"etag-seed-1"'}],
+            objects=[{"bucket": BUCKET, "key": SEED_KEY, "etag": '"etag-seed-1"', "last_modified": MODIFIED}],
         )  # fmt: skip
         # The quality gate's verdict: only verified ledger rows are merged.
         ledger.mark_verified(conn, batch_id)
@@ -110,10 +112,10 @@ def test_seed_loads_999_movies_and_reloading_changes_nothing(warehouse_conn, war
     run_merge(warehouse_hook)
     assert snapshot(warehouse_conn) == after_first
 
-    # The DAG passes its own ObjectVersion objects and tests membership in the result.
-    seed_version = ObjectVersion(BUCKET, SEED_KEY, "etag-seed-1")
-    changed_version = ObjectVersion(BUCKET, SEED_KEY, "etag-seed-2")
-    assert ledger.loaded_versions(warehouse_conn, [seed_version, changed_version]) == {seed_version}
+    # Another version of the same key is not settled by the loaded one.
+    seed_version = ObjectVersion(BUCKET, SEED_KEY, "etag-seed-1", MODIFIED)
+    changed_version = ObjectVersion(BUCKET, SEED_KEY, "etag-seed-2", MODIFIED)
+    assert ledger.settled_statuses(warehouse_conn, [seed_version, changed_version]) == {seed_version: {"loaded"}}
     assert ledger.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 1
     assert ledger.record_skipped(warehouse_conn, SECOND_BATCH, [seed_version]) == 0
     assert scalar(warehouse_conn, "select count(*) from movies.load_ledger where status = 'skipped'") == 1
@@ -141,7 +143,7 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
     output_uri, summary = publish_batch(warehouse_s3, SECOND_BATCH, {update_uri: (len(update_records), rows)})
     warehouse.load_staging(
         warehouse_conn, warehouse_s3, batch_id=SECOND_BATCH, output_uri=output_uri, summary=summary,
-        objects=[(BUCKET, "raw/update.csv", "etag-update")],
+        objects=[(BUCKET, "raw/update.csv", "etag-update", MODIFIED)],
     )  # fmt: skip
     ledger.mark_verified(warehouse_conn, SECOND_BATCH)
     run_merge(warehouse_hook, SECOND_BATCH)
@@ -170,7 +172,7 @@ def test_failure_between_merge_and_ledger_update_leaves_no_partial_state(
 ) -> None:
     load_seed(warehouse_s3)
     before = snapshot(warehouse_conn)
-    statements = warehouse.merge_statements(FIRST_BATCH)
+    statements = warehouse.merge_statements(FIRST_BATCH, "postgres")
     ledger_update = len(statements) - len(ledger.loaded_statements(FIRST_BATCH))
     injected = "select cast('injected failure' as integer)"
     failing = [*statements[:ledger_update], injected, *statements[ledger_update:]]
@@ -203,7 +205,7 @@ def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, warehou
     }
     output_uri, summary = publish_batch(warehouse_s3, FIRST_BATCH, {source: (2, [tricky, base])})
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
-                                summary=summary, objects=[(BUCKET, "raw/tricky.csv", "e")])  # fmt: skip
+                                summary=summary, objects=[(BUCKET, "raw/tricky.csv", "e", MODIFIED)])  # fmt: skip
     ledger.mark_verified(warehouse_conn, FIRST_BATCH)
     run_merge(warehouse_hook)
 
@@ -226,7 +228,7 @@ def test_counts_that_do_not_reconcile_fail_naming_the_file_and_change_nothing(wa
 
     with pytest.raises(warehouse.StagingLoadError, match=r"raw/imdb_movies_rating\.csv"):
         warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
-                                    summary=summary, objects=[(BUCKET, SEED_KEY, "e")])  # fmt: skip
+                                    summary=summary, objects=[(BUCKET, SEED_KEY, "e", MODIFIED)])  # fmt: skip
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies_staging") == 0
     assert scalar(warehouse_conn, "select count(*) from movies.load_ledger") == 0
 
@@ -245,7 +247,8 @@ def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(
         warehouse_s3, FIRST_BATCH, {first: (3, rows_a), second: (1, rows_b)},
         rejected={broken: "broken.csv line 1: header lacks column Series_Title"},
     )  # fmt: skip
-    objects = [(BUCKET, "raw/a.csv", "ea"), (BUCKET, "raw/b.csv", "eb"), (BUCKET, "raw/broken.csv", "ec")]
+    objects = [(BUCKET, key, etag, MODIFIED) for key, etag in
+               (("raw/a.csv", "ea"), ("raw/b.csv", "eb"), ("raw/broken.csv", "ec"))]  # fmt: skip
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                 summary=summary, objects=objects)  # fmt: skip
     ledger.mark_verified(warehouse_conn, FIRST_BATCH)
@@ -258,26 +261,46 @@ def test_rejected_files_and_duplicates_are_accounted_for_in_the_ledger(
         cursor.execute("select no_of_votes from movies.imdb_movies where movie_id = %s", (rows_b[0]["movie_id"],))
         assert cursor.fetchone()[0] == rows_b[0]["no_of_votes"]
     assert rows == [
-        ("raw/a.csv", "loaded", 3, 2, "1 valid rows superseded by a later row of the same movie in this batch"),
+        ("raw/a.csv", "loaded", 3, 2,
+         "1 valid rows superseded by a later row of the same movie (in this batch or already loaded)"),
         ("raw/b.csv", "loaded", 1, 1, None),
         ("raw/broken.csv", "rejected", 0, 0, "broken.csv line 1: header lacks column Series_Title"),
     ]
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 3
 
 
-def test_a_new_batch_abandons_a_staged_batch_that_was_never_merged(
+def test_two_staged_batches_coexist_and_each_merge_takes_only_its_own(
     warehouse_conn, warehouse_s3, warehouse_hook
 ) -> None:
-    # The first batch passed its gate but was not merged when the second was staged.
+    # Run A passed its gate but was not merged when run B staged (a backfill beside an event run).
     load_seed(warehouse_s3)
     load_seed(warehouse_s3, batch_id=SECOND_BATCH)
     run_merge(warehouse_hook, SECOND_BATCH)
 
     with warehouse_conn.cursor() as cursor:
-        cursor.execute("select batch_id, status from movies.load_ledger order by batch_id")
-        assert cursor.fetchall() == [(FIRST_BATCH, "abandoned"), (SECOND_BATCH, "loaded")]
+        cursor.execute("select batch_id, status, reason from movies.load_ledger order by batch_id")
+        # B loaded the seed version; A never will load it twice: it is settled as skipped.
+        assert cursor.fetchall() == [(FIRST_BATCH, "skipped", f"loaded by batch {SECOND_BATCH}"),
+                                     (SECOND_BATCH, "loaded", None)]  # fmt: skip
+        cursor.execute("select count(*) from movies.imdb_movies_staging")
+        assert cursor.fetchone() == (0,)
+    warehouse_conn.rollback()
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies where first_loaded_batch = %s",
                   (SECOND_BATCH,)) == 999  # fmt: skip
+    # A's merge now has nothing verified: it fails instead of saying "loaded".
+    with pytest.raises(warehouse.NothingToMerge):
+        hook_run_checked(warehouse_hook, FIRST_BATCH)
+
+
+def hook_run_checked(hook, batch_id: str) -> None:
+    """The merge as the DAG's operator runs it, result handler included."""
+    from airflow.exceptions import AirflowFailException
+
+    try:
+        hook.run(warehouse.merge_statements(batch_id, "postgres"), autocommit=False,
+                 handler=warehouse.check_merge_result)  # fmt: skip
+    except AirflowFailException as failure:
+        raise failure.__cause__ from None
 
 
 def test_only_batches_that_passed_the_gate_are_merged(warehouse_conn, warehouse_s3, warehouse_hook) -> None:
@@ -285,10 +308,14 @@ def test_only_batches_that_passed_the_gate_are_merged(warehouse_conn, warehouse_
                           ingested_at=datetime(2026, 1, 1))  # fmt: skip
     output_uri, summary = publish_batch(warehouse_s3, FIRST_BATCH, {SEED_URI: (5, rows)})
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
-                                summary=summary, objects=[(BUCKET, SEED_KEY, "e")])  # fmt: skip
+                                summary=summary, objects=[(BUCKET, SEED_KEY, "e", MODIFIED)])  # fmt: skip
 
     run_merge(warehouse_hook, SECOND_BATCH)  # e.g. another run's merge while this batch still waits for its gate
     assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 0
+    assert scalar(warehouse_conn, "select status from movies.load_ledger") == "staged"
+    # Its own merge before the gate passed fails, and changes nothing.
+    with pytest.raises(warehouse.NothingToMerge):
+        hook_run_checked(warehouse_hook, FIRST_BATCH)
     assert scalar(warehouse_conn, "select status from movies.load_ledger") == "staged"
 
     ledger.mark_verified(warehouse_conn, FIRST_BATCH)

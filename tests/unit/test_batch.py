@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from imdb_pipeline.batch import (
+    InvalidKeyDate,
     ObjectVersion,
+    by_source_time,
     landing_date,
     make_batch_id,
     objects_from_asset_events,
-    objects_in_interval,
+    objects_in_window,
     resolve_batch,
+    window_days,
 )
 
 BUCKET = "imdb-quality-local"
@@ -72,27 +75,42 @@ def test_duplicate_deliveries_count_once_and_changed_versions_separately():
     assert objects == [ObjectVersion(BUCKET, "raw/a.csv", "e1"), ObjectVersion(BUCKET, "raw/a.csv", "e2")]
 
 
-def test_objects_already_in_the_ledger_are_skipped():
-    a, b = ObjectVersion(BUCKET, "raw/a.csv", "e1"), ObjectVersion(BUCKET, "raw/b.csv", "e2")
-    batch = resolve_batch([b, a, a], {a}, batch_id="B1", bucket=BUCKET, processed_prefix="processed/")
-    assert batch.objects == (b,)
-    assert batch.skipped == (a,)
+def test_a_batch_holds_its_objects_once_oldest_data_first_and_the_versions_it_skips():
+    modified = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    today = ObjectVersion(BUCKET, "raw/a.csv", "e1", modified)
+    last_week = ObjectVersion(BUCKET, "raw/dt=2026-11-18/b.csv", "e2", modified + timedelta(hours=1))
+    skipped = ObjectVersion(BUCKET, "raw/c.csv", "e3", modified)
+    batch = resolve_batch([today, last_week, today], [skipped], batch_id="B1", bucket=BUCKET,
+                          processed_prefix="processed/")  # fmt: skip
+    assert batch.objects == (last_week, today)
+    assert batch.skipped == (skipped,)
     assert batch.output_uri == f"s3://{BUCKET}/processed/batch_id=B1/"
-    assert batch.to_xcom()["input_uris_csv"] == f"s3://{BUCKET}/raw/b.csv"
+    assert batch.to_xcom()["input_uris_csv"] == f"{last_week.uri},{today.uri}"
+    assert batch.to_xcom()["objects"][0]["source_time"] == "2026-11-18T00:00:00+00:00"
 
 
-def test_all_loaded_gives_an_empty_batch():
-    a = ObjectVersion(BUCKET, "raw/a.csv", "e1")
-    batch = resolve_batch([a], {a}, batch_id="B1", bucket=BUCKET, processed_prefix="processed/")
+def test_nothing_to_load_gives_an_empty_batch():
+    batch = resolve_batch([], [], batch_id="B1", bucket=BUCKET, processed_prefix="processed/")
     assert batch.objects == ()
     assert batch.input_uris == []
+
+
+def test_latest_wins_by_the_data_day_then_last_modified():
+    uploaded = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    late_file_for_last_week = ObjectVersion(BUCKET, "raw/dt=2026-11-18/x.csv", "e1", uploaded + timedelta(days=1))
+    todays = ObjectVersion(BUCKET, "raw/dt=2026-11-25/x.csv", "e2", uploaded)
+    overwritten_first = ObjectVersion(BUCKET, "raw/y.csv", "e3", uploaded)
+    overwritten_again = ObjectVersion(BUCKET, "raw/y.csv", "e4", uploaded + timedelta(minutes=5))
+    assert by_source_time([todays, overwritten_again, late_file_for_last_week, overwritten_first]) == [
+        late_file_for_last_week, todays, overwritten_first, overwritten_again,
+    ]
 
 
 def listing_entry(key: str, etag: str, uploaded: datetime) -> dict:
     return {"Key": key, "ETag": f'"{etag}"', "LastModified": uploaded}
 
 
-def test_interval_selects_by_key_partition_else_upload_day():
+def test_window_selects_by_key_partition_else_upload_day():
     uploaded_today = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
     listing = [
         listing_entry("raw/dt=2026-11-20/a.csv", "e1", uploaded_today),
@@ -100,24 +118,32 @@ def test_interval_selects_by_key_partition_else_upload_day():
         listing_entry("raw/c.csv", "e3", datetime(2026, 11, 20, 23, 59, tzinfo=UTC)),
         listing_entry("raw/d.csv", "e4", uploaded_today),
         listing_entry("raw/dt=2026-11-20/readme.md", "e5", uploaded_today),
+        listing_entry("raw/dt=2026-11-20/e.csv.gz", "e6", uploaded_today),
     ]
-    selected = objects_in_interval(
-        listing,
-        bucket=BUCKET,
-        raw_prefix="raw/",
-        start=datetime(2026, 11, 20, tzinfo=UTC),
-        end=datetime(2026, 11, 21, tzinfo=UTC),
+    selected, undatable = objects_in_window(
+        listing, bucket=BUCKET, raw_prefix="raw/", days=window_days(datetime(2026, 11, 21, tzinfo=UTC), 1)
     )
-    assert selected == [
-        ObjectVersion(BUCKET, "raw/c.csv", "e3"),
-        ObjectVersion(BUCKET, "raw/dt=2026-11-20/a.csv", "e1"),
-    ]
+    assert [(version.key, version.etag) for version in selected] == [
+        ("raw/c.csv", "e3"), ("raw/dt=2026-11-20/a.csv", "e1"), ("raw/dt=2026-11-20/e.csv.gz", "e6"),
+    ]  # fmt: skip
+    assert undatable == []
 
 
-def test_interval_of_zero_length_covers_its_day():
-    listing = [listing_entry("raw/dt=2026-11-20/a.csv", "e1", datetime(2026, 11, 25, tzinfo=UTC))]
-    moment = datetime(2026, 11, 20, 15, tzinfo=UTC)
-    assert objects_in_interval(listing, bucket=BUCKET, raw_prefix="raw/", start=moment, end=moment)
+def test_window_covers_the_days_before_a_midnight_and_the_current_day_otherwise():
+    assert window_days(datetime(2026, 11, 21, tzinfo=UTC), 2) == [date(2026, 11, 19), date(2026, 11, 20)]
+    assert window_days(datetime(2026, 11, 21, 8, tzinfo=UTC), 2) == [date(2026, 11, 20), date(2026, 11, 21)]
+
+
+def test_a_key_with_an_impossible_day_is_reported_not_raised():
+    listing = [listing_entry("raw/dt=2026-02-30/x.csv", "e1", datetime(2026, 3, 1, tzinfo=UTC)),
+               listing_entry("raw/dt=2026-02-28/y.csv", "e2", datetime(2026, 3, 1, tzinfo=UTC))]  # fmt: skip
+    selected, undatable = objects_in_window(listing, bucket=BUCKET, raw_prefix="raw/", days=[date(2026, 2, 28)])
+    assert [version.key for version in selected] == ["raw/dt=2026-02-28/y.csv"]
+    ((version, reason),) = undatable
+    assert version.key == "raw/dt=2026-02-30/x.csv"
+    assert reason == "raw/dt=2026-02-30/x.csv: dt=2026-02-30 in the key is not a calendar day"
+    with pytest.raises(InvalidKeyDate):
+        landing_date("raw/dt=2026-02-30/x.csv", datetime(2026, 3, 1, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from sqlglot import exp
 
 ROOT = Path(__file__).resolve().parents[2]
 # Columns of imdb_movies that staging does not have, and the staging column it does not keep.
-TARGET_ONLY = ("first_loaded_batch", "last_loaded_batch", "updated_at")
+TARGET_ONLY = ("first_loaded_batch", "last_loaded_batch", "updated_at", "source_time", "source_modified_at")
 # The Soda contract's type names: ones both Redshift and PostgreSQL report in information_schema.
 CONTRACT_TYPES = {"char": "char", "varchar": "varchar", "integer": "integer", "bigint": "bigint",
                   "decimal": "numeric", "boolean": "boolean", "timestamp": "timestamp"}  # fmt: skip
@@ -65,14 +65,16 @@ def test_merge_moves_every_declared_column():
     statements = [sqlglot.parse_one(bound(s), read="redshift") for s in
                   db.split_statements(db.sql_text("movies/merge_imdb_movies.sql"))]  # fmt: skip
     (source,) = [s for s in statements if isinstance(s, exp.Create) and s.find(exp.Table).name == "merge_source"]
-    assert [e.alias_or_name for e in source.expression.expressions] == list(PROCESSED_COLUMNS)
+    # merge_source adds the times of the data (from the ledger) that decide which version wins.
+    source_times = ["source_time", "source_modified_at"]
+    assert [e.alias_or_name for e in source.expression.expressions] == [*PROCESSED_COLUMNS, *source_times]
     (ranked,) = [cte for cte in source.find_all(exp.CTE) if cte.alias == "ranked_rows"]
-    assert [e.alias_or_name for e in ranked.this.expressions][:-1] == list(PROCESSED_COLUMNS)
+    assert [e.alias_or_name for e in ranked.this.expressions][:-1] == [*PROCESSED_COLUMNS, *source_times]
     (merge,) = [s for s in statements if isinstance(s, exp.Merge)]
     updated, inserted = merge.args["whens"].expressions
     kept = [name for name in PROCESSED_COLUMNS if name != "batch_id"]
     assert [eq.this.name for eq in updated.args["then"].expressions] == [
-        *[name for name in kept if name != "movie_id"], "last_loaded_batch", "updated_at"
+        *[name for name in kept if name != "movie_id"], "last_loaded_batch", "updated_at", *source_times
     ]
     assert [column.name for column in inserted.args["then"].this.expressions] == [*kept, *TARGET_ONLY]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -17,8 +18,11 @@ from movies_quality.columns import PROCESSED_COLUMNS
 from sqlglot import exp
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
+# sqlglot has no LOCK statement; the lock runs in every merge of the integration tests instead.
+UNPARSEABLE = {"lock_load_ledger.sql"}
 REDSHIFT_FILES = sorted(
     path for domain in ("movies", "marts", "ledger", "quality") for path in SQL_DIR.glob(f"{domain}/*.sql")
+    if path.name not in UNPARSEABLE
 )
 ATHENA_FILES = sorted(SQL_DIR.glob("athena/*.sql"))
 MY_TABLES = ("imdb_movies", "imdb_movies_staging", "rating_history", "load_ledger")
@@ -102,7 +106,9 @@ def test_staging_follows_the_processed_parquet_contract_and_imdb_movies_extends_
     assert tuple(staging) == PROCESSED_COLUMNS
     movies = [name for name, _ in columns(ddl["imdb_movies"], "redshift")]
     assert set(staging) - set(movies) == {"batch_id"}
-    assert set(movies) - set(staging) == {"first_loaded_batch", "last_loaded_batch", "updated_at"}
+    assert set(movies) - set(staging) == {
+        "first_loaded_batch", "last_loaded_batch", "updated_at", "source_time", "source_modified_at"
+    }
 
 
 def test_unknown_dialect_is_refused() -> None:
@@ -163,6 +169,7 @@ SUMMARY = {
 }  # fmt: skip
 OUTPUT_URI = "s3://bkt/processed/batch_id=b1/"
 ROLE = "arn:aws:iam::123456789012:role/imdb-redshift-copy"
+MODIFIED = datetime(2026, 11, 25, 20, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -176,10 +183,10 @@ def s3_with_parts():
 
 
 def test_redshift_copies_exactly_the_listed_parquet_through_a_manifest(s3_with_parts) -> None:
-    conn = RedshiftConnection(counts=[("s3://bkt/raw/a.csv", "b1", 5)])
+    conn = RedshiftConnection(counts=[("s3://bkt/raw/a.csv", 5)])
     staged = warehouse.load_staging(
         conn, s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI, summary=SUMMARY,
-        objects=[("bkt", "raw/a.csv", '"etag-a"')], iam_role=ROLE,
+        objects=[("bkt", "raw/a.csv", '"etag-a"', MODIFIED)], iam_role=ROLE,
     )  # fmt: skip
     assert staged == 5 and conn.committed
     copies = [sql for sql, _ in conn.cursor_.statements if sql.startswith("copy")]
@@ -196,7 +203,8 @@ def test_redshift_copies_exactly_the_listed_parquet_through_a_manifest(s3_with_p
                      "mandatory": True, "meta": {"content_length": 5}}]
     }  # fmt: skip
     ledger = [params for sql, params in conn.cursor_.statements if sql.startswith("insert into movies.load_ledger")]
-    assert ledger == [("b1", "bkt", "raw/a.csv", "etag-a", "staged", 6, 1, None, "b1", "bkt", "raw/a.csv")]
+    assert ledger == [("b1", "bkt", "raw/a.csv", "etag-a", "staged", 6, 1, None, datetime(2026, 11, 25, 20),
+                       datetime(2026, 11, 25, 20), "b1", "bkt", "raw/a.csv")]  # fmt: skip
 
 
 @pytest.mark.parametrize("role", [None, "", "arn:aws:iam::123456789012:role/x' credentials 'y"])
@@ -204,22 +212,22 @@ def test_redshift_copy_refuses_a_missing_or_unsafe_role(s3_with_parts, role) -> 
     conn = RedshiftConnection(counts=[])
     with pytest.raises(warehouse.StagingLoadError, match="IAM role"):
         warehouse.load_staging(conn, s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI, summary=SUMMARY,
-                                    objects=[("bkt", "raw/a.csv", "e")], iam_role=role)  # fmt: skip
+                                    objects=[("bkt", "raw/a.csv", "e", MODIFIED)], iam_role=role)  # fmt: skip
     assert conn.rolled_back and not conn.committed
 
 
 def test_summary_naming_an_object_outside_the_batch_is_refused(s3_with_parts) -> None:
-    objects = [("bkt", "raw/other.csv", "e")]
+    objects = [("bkt", "raw/other.csv", "e", MODIFIED)]
     with pytest.raises(warehouse.StagingLoadError, match=r"s3://bkt/raw/a\.csv, which is not an object of the batch"):
         warehouse.load_staging(RedshiftConnection([]), s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI,
                                     summary=SUMMARY, objects=objects, iam_role=ROLE)  # fmt: skip
 
 
 def test_staged_counts_must_match_the_summary(s3_with_parts) -> None:
-    conn = RedshiftConnection(counts=[("s3://bkt/raw/a.csv", "b1", 4)])
+    conn = RedshiftConnection(counts=[("s3://bkt/raw/a.csv", 4)])
     with pytest.raises(warehouse.StagingLoadError, match=r"raw/a\.csv.*rows_valid"):
         warehouse.load_staging(conn, s3_with_parts, batch_id="b1", output_uri=OUTPUT_URI, summary=SUMMARY,
-                                    objects=[("bkt", "raw/a.csv", "e")], iam_role=ROLE)  # fmt: skip
+                                    objects=[("bkt", "raw/a.csv", "e", MODIFIED)], iam_role=ROLE)  # fmt: skip
     assert conn.rolled_back and not conn.committed
 
 

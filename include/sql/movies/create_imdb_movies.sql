@@ -26,6 +26,9 @@ create table if not exists movies.imdb_movies (
     first_loaded_batch varchar(64) not null encode zstd,
     last_loaded_batch varchar(64) not null encode zstd,
     updated_at timestamp not null encode az64,
+    -- Time of the data now held (see load_ledger): an older version never replaces it.
+    source_time timestamp not null encode az64,
+    source_modified_at timestamp not null encode az64,
     primary key (movie_id)
 )
 diststyle key

@@ -11,6 +11,9 @@ create table if not exists movies.load_ledger (
     rows_loaded integer not null encode az64,
     rows_quarantined integer not null encode az64,
     reason varchar(4096) encode zstd,
+    -- The data's time (dt= day of the key, else LastModified) and LastModified: latest wins by these.
+    source_time timestamp encode az64,
+    last_modified timestamp encode az64,
     created_at timestamp default getdate() not null encode az64,
     updated_at timestamp default getdate() not null encode az64,
     primary key (batch_id, bucket, object_key)

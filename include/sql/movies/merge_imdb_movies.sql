@@ -1,7 +1,10 @@
 -- Merge one staged batch into imdb_movies and record its rating history.
 -- Parameter: batch_id. Only the batch's staged rows whose ledger row is 'verified' (passed the
--- quality gate) are merged. Run by dags/imdb_pipeline/warehouse.py:merge_batch in ONE transaction
--- with the ledger's 'loaded' update (include/sql/ledger/update_loaded_rows.sql, which reads
+-- quality gate) are merged, and of each movie only its latest row: the latest data wins, by the
+-- file's source time (dt= day of the key, else LastModified), then LastModified, then line. A row
+-- older than the version imdb_movies holds never replaces it. Rendered for one batch by
+-- dags/imdb_pipeline/warehouse.py:merge_statements, in ONE transaction after the ledger lock and
+-- before the ledger's 'loaded' update (include/sql/ledger/update_loaded_rows.sql, which reads
 -- merge_source): a failure in any statement leaves the warehouse as it was.
 -- Written in the SQL that both Amazon Redshift and PostgreSQL 15+ accept: the MERGE source is a
 -- table (not a subquery), one WHEN clause of each kind, no IS DISTINCT FROM, no CURRENT_TIMESTAMP.
@@ -9,13 +12,15 @@
 
 drop table if exists merge_source;
 
--- Staged rows of the batch's files whose ledger row is 'verified', one per movie: a movie listed twice in a
--- batch keeps its last row (by file, then line).
+-- Staged rows of the batch's files whose ledger row is 'verified', one per movie (its latest), and
+-- only where it is at least as new as what imdb_movies holds.
 create temp table merge_source as
 with staged_files as (
     select
         ledger.batch_id,
-        's3://' || ledger.bucket || '/' || ledger.object_key as source_object
+        's3://' || ledger.bucket || '/' || ledger.object_key as source_object,
+        ledger.source_time,
+        ledger.last_modified
     from movies.load_ledger as ledger
     where
         ledger.status = 'verified'
@@ -47,9 +52,15 @@ ranked_rows as (
         staging.source_line,
         staging.batch_id,
         staging.ingested_at,
+        staged_files.source_time,
+        staged_files.last_modified as source_modified_at,
         row_number() over (
             partition by staging.movie_id
-            order by staging.source_object desc, staging.source_line desc
+            order by
+                staged_files.source_time desc,
+                staged_files.last_modified desc,
+                staging.source_object desc,
+                staging.source_line desc
         ) as row_rank
     from movies.imdb_movies_staging as staging
     inner join staged_files
@@ -81,9 +92,22 @@ select
     ranked_rows.source_object,
     ranked_rows.source_line,
     ranked_rows.batch_id,
-    ranked_rows.ingested_at
+    ranked_rows.ingested_at,
+    ranked_rows.source_time,
+    ranked_rows.source_modified_at
 from ranked_rows
-where ranked_rows.row_rank = 1;
+left join movies.imdb_movies as current_movies
+    on ranked_rows.movie_id = current_movies.movie_id
+where
+    ranked_rows.row_rank = 1
+    and (
+        current_movies.movie_id is null
+        or ranked_rows.source_time > current_movies.source_time
+        or (
+            ranked_rows.source_time = current_movies.source_time
+            and ranked_rows.source_modified_at >= current_movies.source_modified_at
+        )
+    );
 
 -- History first: it compares the incoming values with the current ones before the MERGE
 -- overwrites them. Measures are never null except meta score and gross, hence the coalesce.
@@ -105,7 +129,7 @@ select
     merge_source.meta_score,
     merge_source.no_of_votes,
     merge_source.gross_usd,
-    merge_source.ingested_at as observed_at
+    merge_source.source_time as observed_at
 from merge_source
 left join movies.imdb_movies as imdb_movies
     on merge_source.movie_id = imdb_movies.movie_id
@@ -142,7 +166,9 @@ when matched then update set
     source_line = incoming.source_line,
     ingested_at = incoming.ingested_at,
     last_loaded_batch = incoming.batch_id,
-    updated_at = incoming.ingested_at
+    updated_at = incoming.ingested_at,
+    source_time = incoming.source_time,
+    source_modified_at = incoming.source_modified_at
 when not matched then insert (
     movie_id,
     series_title,
@@ -168,7 +194,9 @@ when not matched then insert (
     ingested_at,
     first_loaded_batch,
     last_loaded_batch,
-    updated_at
+    updated_at,
+    source_time,
+    source_modified_at
 ) values (
     incoming.movie_id,
     incoming.series_title,
@@ -194,5 +222,7 @@ when not matched then insert (
     incoming.ingested_at,
     incoming.batch_id,
     incoming.batch_id,
-    incoming.ingested_at
+    incoming.ingested_at,
+    incoming.source_time,
+    incoming.source_modified_at
 );
