@@ -264,7 +264,8 @@ with DAG(
         deferrable=True,
         waiter_delay=10,
         waiter_max_attempts=360,
-        execution_timeout=timedelta(minutes=GLUE_TIMEOUT_MINUTES + 15),
+        # Longer than the waiter budget, so the operator reports the run's end, not a kill.
+        execution_timeout=timedelta(minutes=70),
         # A retry of this task resumes the Glue run it started instead of starting another; a killed
         # task stops its run.
         resume_glue_job_on_retry=True,

@@ -85,11 +85,19 @@ def dag_facts(airflow_env) -> dict:
         bag = BundleDagBag({str(DAG_FILE)!r}, bundle_path={str(DAGS)!r}, bundle_name="dags-folder")
         dag = bag.dags["imdb_quality_ingest"]
         timetable = dag.timetable
-        print(json.dumps({{
+        glue = dag.get_task("clean_validate_quarantine")
+        print(json.dumps(default=str, obj={{
             "doc_md": dag.doc_md,
             "tags": sorted(dag.tags),
             "catchup": dag.catchup,
             "max_active_runs": dag.max_active_runs,
+            "dagrun_timeout": dag.dagrun_timeout.total_seconds() if dag.dagrun_timeout else None,
+            "glue": {{
+                "create_job_kwargs": glue.create_job_kwargs,
+                "update_config": glue.update_config,
+                "waiter_budget": glue.waiter_delay * glue.waiter_max_attempts,
+                "stop_job_run_on_kill": glue.stop_job_run_on_kill,
+            }},
             "timetable": type(timetable).__name__,
             "time_part": type(timetable.timetable).__name__,
             "assets": [asset.uri for asset in timetable.asset_condition.objects],
@@ -104,6 +112,7 @@ def dag_facts(airflow_env) -> dict:
                     "outlets": [getattr(o, "name", None) for o in t.outlets],
                     "on_failure_callback": bool(t.on_failure_callback),
                     "upstream": sorted(t.upstream_task_ids),
+                    "execution_timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
                 }} for t in dag.tasks
             }},
         }}))
@@ -147,6 +156,30 @@ def test_pipeline_parts_and_order(dag_facts):
     assert "clean_validate_quarantine" in tasks["load_staging"]["upstream"]
     assert "wait_for_objects" in tasks["publish_glue_package"]["upstream"]
     assert tasks["merge_imdb_movies"]["outlets"] == ["warehouse.movies.imdb_movies"]
+
+
+def test_nothing_can_block_later_runs_for_ever(dag_facts):
+    """Every task and the run have a time limit; the Glue job's own settings survive update_config."""
+    assert 0 < dag_facts["dagrun_timeout"] <= 6 * 3600
+    for task_id, task in dag_facts["tasks"].items():
+        assert task["execution_timeout"], f"{task_id} has no execution_timeout"
+    glue = dag_facts["glue"]
+    kwargs = glue["create_job_kwargs"]
+    # update_config=True replaces the job definition with these: timeout, concurrency and logging live here.
+    assert glue["update_config"] is True
+    assert kwargs["ExecutionProperty"]["MaxConcurrentRuns"] >= 1
+    assert kwargs["DefaultArguments"]["--enable-continuous-cloudwatch-log"] == "true"
+    # Glue stops the run before the operator stops waiting, and the task's limit is longer than both.
+    assert 0 < kwargs["Timeout"] * 60 < glue["waiter_budget"]
+    assert dag_facts["tasks"]["clean_validate_quarantine"]["execution_timeout"] > glue["waiter_budget"]
+    assert glue["stop_job_run_on_kill"] is True
+
+
+def test_files_landing_during_a_run_get_a_follow_up_run(dag_facts):
+    tasks = dag_facts["tasks"]
+    assert tasks["trigger_follow_up_run"]["type"] == "TriggerDagRunOperator"
+    assert "files_waiting" in tasks["trigger_follow_up_run"]["upstream"]
+    assert "notify_success" in tasks["files_waiting"]["upstream"]
 
 
 def test_no_network_or_metadata_db_at_import(airflow_env, tmp_path):
