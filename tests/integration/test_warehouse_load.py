@@ -6,7 +6,7 @@ split_statements=True and autocommit=False, through a PostgresHook on an Airflow
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -20,7 +20,7 @@ from tests.fixtures.warehouse import BUCKET, processed_rows, publish_batch, seed
 
 pytestmark = pytest.mark.postgres
 
-MODIFIED = datetime(2026, 11, 25, 20, tzinfo=UTC)
+MODIFIED = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)  # uploaded; the batches are processed later
 
 SEED_KEY = "raw/imdb_movies_rating.csv"
 SEED_URI = f"s3://{BUCKET}/{SEED_KEY}"
@@ -165,6 +165,47 @@ def test_changed_ratings_and_new_movies_add_exactly_their_history(warehouse_conn
         assert cursor.fetchall() == [("loaded", 35, 35)]
     warehouse_conn.rollback()
     assert scalar(warehouse_conn, "select count(*) from movies.rating_history") == 999 + 15
+
+
+def test_an_older_file_arriving_later_never_replaces_newer_data(
+    warehouse_conn, warehouse_s3, warehouse_hook
+) -> None:
+    # Today's file is loaded first; last week's file for the same movies lands a day later.
+    load_seed(warehouse_s3)
+    run_merge(warehouse_hook)
+    before = snapshot(warehouse_conn)["movies"]
+    valid = [record for record in seed_records() if record["Released_Year"].isdigit()]
+    stale = [{**record, "IMDB_Rating": "1.0", "line": line} for line, record in enumerate(valid[100:110], start=2)]
+    stale_key = "raw/dt=2026-11-18/last_week.csv"
+    stale_uri = f"s3://{BUCKET}/{stale_key}"
+    rows = processed_rows(stale, source_object=stale_uri, batch_id=SECOND_BATCH, ingested_at=datetime(2026, 11, 26))
+    output_uri, summary = publish_batch(warehouse_s3, SECOND_BATCH, {stale_uri: (len(stale), rows)})
+    arrived = MODIFIED + timedelta(days=1)
+    warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id=SECOND_BATCH, output_uri=output_uri,
+                           summary=summary, objects=[(BUCKET, stale_key, "e-old", arrived)])  # fmt: skip
+    ledger.mark_verified(warehouse_conn, SECOND_BATCH)
+    run_merge(warehouse_hook, SECOND_BATCH)
+
+    # Before: the merge updated unconditionally, rolling ratings back and writing fake "changed" history.
+    assert snapshot(warehouse_conn)["movies"] == before
+    history = "select count(*) from movies.rating_history where batch_id = %s"
+    assert scalar(warehouse_conn, history, (SECOND_BATCH,)) == 0
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute("select status, rows_loaded, reason from movies.load_ledger where batch_id = %s",
+                       (SECOND_BATCH,))  # fmt: skip
+        assert cursor.fetchall() == [("loaded", 0, "10 valid rows superseded by a later row of the same movie "
+                                                   "(in this batch or already loaded)")]  # fmt: skip
+    warehouse_conn.rollback()
+
+
+def test_history_observes_the_data_time_not_the_processing_time(
+    warehouse_conn, warehouse_s3, warehouse_hook
+) -> None:
+    load_seed(warehouse_s3)  # processed at 2026-11-25 20:00, uploaded (LastModified) MODIFIED
+    run_merge(warehouse_hook)
+    uploaded = MODIFIED.replace(tzinfo=None)
+    assert scalar(warehouse_conn, "select distinct observed_at from movies.rating_history") == uploaded
+    assert scalar(warehouse_conn, "select distinct source_time from movies.imdb_movies") == uploaded
 
 
 def test_failure_between_merge_and_ledger_update_leaves_no_partial_state(
