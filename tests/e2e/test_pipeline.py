@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -248,3 +249,59 @@ def wait_for_backfill_runs(api: AirflowApi, after: datetime, expected: int, time
             return runs
         time.sleep(5)
     raise AssertionError(f"backfill runs did not finish: {runs}")
+
+
+def test_a_run_triggered_without_a_logical_date_succeeds(stack, api):
+    # Before: `airflow dags trigger` (and the REST API's default) crashed resolve_batch with
+    # KeyError: 'data_interval_start'.
+    run = api.post(f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None})
+    finished = wait_for_run_id(api, run["dag_run_id"])
+    assert finished["state"] == "success"
+
+
+def test_a_burst_of_uploads_while_a_run_is_busy_all_load_promptly(stack, api, tmp_path):
+    header, rows = seed_rows()
+    files = []
+    for number in range(4):
+        burst_rows = [{**row, "Series_Title": f"{row['Series_Title']} Burst {number}"}
+                      for row in complete_rows(rows)[20 + number * 3 : 23 + number * 3]]  # fmt: skip
+        files.append(write_csv(tmp_path / f"burst_{number}.csv", header, burst_rows))
+    first = upload_file(stack, files[0])
+    wait_for_a_running_run(api, first["uploaded_at"])
+    # Airflow drops asset events posted while the DAG is at max_active_runs (apache/airflow#56050).
+    uploads = [first]
+    for path in files[1:]:
+        time.sleep(5)
+        uploads.append(upload_file(stack, path))
+
+    deadline = time.monotonic() + 300  # every file loaded within 5 minutes of the last upload
+    pending = uploads
+    while pending and time.monotonic() < deadline:
+        time.sleep(5)
+        pending = [upload for upload in uploads if not is_loaded(stack, upload)]
+    assert not pending, f"not loaded 5 minutes after the burst: {[u['key'] for u in pending]}"
+
+
+def is_loaded(stack: dict, upload: dict) -> bool:
+    rows = ledger_rows(stack, upload["bucket"], upload["key"])
+    return any(row["status"] == "loaded" and row["etag"] == upload["etag"] for row in rows)
+
+
+def wait_for_a_running_run(api: AirflowApi, after: datetime, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns", run_after_gte=after.isoformat(), state="running")["dag_runs"]
+        if runs:
+            return runs[0]
+        time.sleep(1)
+    raise AssertionError("no run started for the upload")
+
+
+def wait_for_run_id(api: AirflowApi, run_id: str, timeout: float = 600) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id, safe='')}")
+        if run["state"] in ("success", "failed"):
+            return run
+        time.sleep(3)
+    raise AssertionError(f"run {run_id} did not finish")
