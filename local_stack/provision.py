@@ -51,7 +51,6 @@ def provision_aws(endpoint_url: str, region: str, parameters: dict[str, str] | N
     lookup = EmulatorLookup(client, template)
     resolver = Resolver(template, parameters, {"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID,
                                                "AWS::StackName": STACK_NAME}, lookup.ref, lookup.get_att)
-    lookup.resolver = resolver
     for logical_id in resolver.resources("AWS::S3::Bucket"):
         _apply_bucket_notifications(client("s3"), resolver.properties(logical_id))
     for logical_id in resolver.resources("AWS::SQS::QueuePolicy"):
@@ -116,7 +115,6 @@ class EmulatorLookup:
         self.client = client
         self.template = template
         self.own: dict[str, str] = {}
-        self.resolver: Resolver | None = None
         self._physical: dict[str, str] | None = None
 
     def _physical_id(self, logical_id: str) -> str:
