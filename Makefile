@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Local Spark (tests, the emulator's Glue runs) stays on loopback, whatever the host name resolves to.
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: setup test test-fast lint demo up down status bench clean
+.PHONY: setup test test-fast lint demo up down status bench clean bundle deploy
 
 setup: $(STAMP)
 
@@ -27,6 +27,8 @@ $(STAMP): $(REQUIREMENTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/cfn-lint --non-zero-exit-code error infra/imdb-pipeline.yaml
+	$(BIN)/shellcheck infra/startup.sh infra/deploy.sh
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -46,5 +48,21 @@ status: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# AWS deployment (README "Deploy to AWS"). awscli v1 pins rsa<4.8, which MWAA's constraints pin
+# higher, so it runs in its own environment (uv tool run) rather than in .venv.
+AWSCLI := awscli==1.46.3
+AWS_CLI ?= $(abspath $(BIN))/uv tool run --from $(AWSCLI) aws
+STACK ?= imdb-pipeline
+REGION ?= $(AWS_DEFAULT_REGION)
+BUNDLE_DIR ?= build/mwaa
+PARAMETERS ?=
+
+bundle: $(STAMP)
+	$(BIN)/python infra/bundle.py --out $(BUNDLE_DIR)
+
+deploy: bundle
+	@test -n "$(REGION)" || { echo "REGION is required, e.g. make deploy STACK=imdb-pipeline REGION=eu-west-1"; exit 2; }
+	AWS_CLI="$(AWS_CLI)" BUNDLE_DIR="$(abspath $(BUNDLE_DIR))" infra/deploy.sh $(STACK) $(REGION) $(PARAMETERS)
+
 clean: down
-	rm -rf .local
+	rm -rf .local build

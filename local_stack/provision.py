@@ -1,7 +1,11 @@
-"""Idempotent provisioning of the pipeline's AWS resources and warehouse from their one description.
+"""Provision the emulator from the CloudFormation template that describes the AWS deployment.
 
-moto's CloudFormation skips Glue, queue policies, subscriptions and bucket notifications, so
-each resource is applied through its API: create if missing, otherwise bring it to the description.
+moto's CloudFormation creates what it supports (buckets, queues, the rule, the topic, roles) and
+silently skips the rest. The types the pipeline needs locally among the skipped ones (Glue,
+queue policies, SNS subscriptions, the bucket's EventBridge notifications) are applied here
+through their APIs, from the same template, resolved with the same parameters. Resources moto
+cannot emulate at all (MWAA, Redshift Serverless, Athena, QuickSight, alarms, network) are off
+with `Deployment=local`. Idempotent: an unchanged stack is left alone, own resources are upserted.
 """
 
 from __future__ import annotations
@@ -9,9 +13,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
-from local_stack.resources import load_resources
-from local_stack.settings import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, REPO_ROOT
+from local_stack.resources import TEMPLATE_FILE, Resolver, load_template
+from local_stack.settings import ACCOUNT_ID, DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, REPO_ROOT
+
+STACK_NAME = "imdb-local"
+LOCAL_PARAMETERS = {
+    "Deployment": "local",
+    "DataBucketName": "imdb-quality-local",
+    "ArtifactsBucketName": "imdb-quality-artifacts-local",
+}
+GLUE_SCRIPT_SOURCE = Path("include/glue/movies_quality_ingestion.py")
+GLUE_PACKAGE_SOURCE = Path("include/glue/movies_quality")
 
 
 def aws_client(service: str, endpoint_url: str, region: str):
@@ -21,134 +35,183 @@ def aws_client(service: str, endpoint_url: str, region: str):
                         aws_access_key_id=DUMMY_ACCESS_KEY_ID, aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY)
 
 
-def provision_aws(endpoint_url: str, region: str, resources: dict | None = None,
-                  repo_root: Path = REPO_ROOT) -> dict:
-    """Apply every AWS resource; return the names, URLs and ARNs other tools need."""
-    resources = resources or load_resources()
+def provision_aws(endpoint_url: str, region: str, parameters: dict[str, str] | None = None,
+                  repo_root: Path = REPO_ROOT, template_file: Path = TEMPLATE_FILE) -> dict:
+    """Deploy the template to the emulator; return the names, URLs and ARNs other tools need."""
+    clients: dict = {}
 
     def client(service: str):
-        return aws_client(service, endpoint_url, region)
+        if service not in clients:
+            clients[service] = aws_client(service, endpoint_url, region)
+        return clients[service]
 
-    bucket = _ensure_bucket(client("s3"), resources["bucket"])
-    sqs = client("sqs")
-    raw_queue = _ensure_raw_events_queue(sqs, resources["raw_events_queue"])
-    rule_arn = _ensure_rule(client("events"), resources["raw_csv_rule"], raw_queue["arn"])
-    _allow_sender(sqs, raw_queue, "events.amazonaws.com", rule_arn)
-    topic_arn, observer = _ensure_topic_with_observer(client("sns"), sqs, resources["notifications_topic"])
-    role_arn = _ensure_role(client("iam"), resources["glue_role"])
-    uploaded = upload_glue_assets(client("s3"), resources["glue_job"], repo_root)
-    _ensure_glue_job(client("glue"), resources["glue_job"], resources["glue_role"]["name"])
-    parameters = resources["parameters"]
+    parameters = {**LOCAL_PARAMETERS, **(parameters or {})}
+    template = load_template(template_file)
+    deploy_stack(client("cloudformation"), STACK_NAME, template_file.read_text(), parameters)
+    lookup = EmulatorLookup(client, template)
+    resolver = Resolver(template, parameters, {"AWS::Region": region, "AWS::AccountId": ACCOUNT_ID,
+                                               "AWS::StackName": STACK_NAME}, lookup.ref, lookup.get_att)
+    for logical_id in resolver.resources("AWS::S3::Bucket"):
+        _apply_bucket_notifications(client("s3"), resolver.properties(logical_id))
+    for logical_id in resolver.resources("AWS::SQS::QueuePolicy"):
+        _apply_queue_policy(client("sqs"), resolver.properties(logical_id))
+    for logical_id in resolver.resources("AWS::SNS::Subscription"):
+        _apply_subscription(client("sns"), resolver.properties(logical_id))
+    for logical_id in resolver.resources("AWS::Glue::Database"):
+        lookup.own[logical_id] = _apply_glue_database(client("glue"), resolver.properties(logical_id))
+    for logical_id in resolver.resources("AWS::Glue::Table"):
+        lookup.own[logical_id] = _apply_glue_table(client("glue"), resolver.properties(logical_id))
+    jobs = {logical_id: resolver.properties(logical_id) for logical_id in resolver.resources("AWS::Glue::Job")}
+    for logical_id, job in jobs.items():
+        lookup.own[logical_id] = _apply_glue_job(client("glue"), job)
+    [job] = jobs.values()
+    uploaded = upload_glue_assets(client("s3"), job, repo_root)
+
+    outputs = {name: resolver.resolve(output["Value"])
+               for name, output in template["Outputs"].items() if resolver.enabled(name)}
     return {
-        "bucket": bucket,
-        "raw_prefix": parameters["raw_prefix"],
-        "processed_prefix": parameters["processed_prefix"],
-        "glue_assets_prefix": parameters["glue_assets_prefix"],
-        "raw_events_queue_url": raw_queue["url"],
-        "raw_events_dead_letter_queue_url": raw_queue["dead_letter_url"],
-        "raw_csv_rule_arn": rule_arn,
-        "notifications_topic_arn": topic_arn,
-        "notifications_observer_queue_url": observer,
-        "glue_job_name": resources["glue_job"]["name"],
-        "glue_role_name": resources["glue_role"]["name"],
-        "glue_role_arn": role_arn,
+        "bucket": outputs["DataBucketName"],
+        "artifacts_bucket": outputs["ArtifactsBucketName"],
+        "raw_prefix": resolver.parameters["RawPrefix"],
+        "processed_prefix": resolver.parameters["ProcessedPrefix"],
+        "glue_assets_prefix": resolver.parameters["GlueAssetsPrefix"],
+        "raw_events_queue_url": outputs["RawEventsQueueUrl"],
+        "raw_events_dead_letter_queue_url": outputs["RawEventsDeadLetterQueueUrl"],
+        "raw_csv_rule_arn": outputs["RawCsvRuleArn"],
+        "notifications_topic_arn": outputs["NotificationsTopicArn"],
+        "notifications_observer_queue_url": outputs["NotificationsObserverQueueUrl"],
+        "glue_job_name": outputs["GlueJobName"],
+        "glue_role_name": outputs["GlueRoleName"],
+        "glue_role_arn": outputs["GlueRoleArn"],
         "glue_assets_uploaded": uploaded,
     }
 
 
-def _ensure_bucket(s3, spec: dict) -> str:
-    existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
-    if spec["name"] not in existing:
-        s3.create_bucket(Bucket=spec["name"])
-    if spec.get("eventbridge_notifications"):
-        s3.put_bucket_notification_configuration(
-            Bucket=spec["name"], NotificationConfiguration={"EventBridgeConfiguration": {}}
-        )
-    return spec["name"]
-
-
-def _queue_arn(sqs, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-
-def _ensure_queue(sqs, name: str, attributes: dict[str, str]) -> dict:
-    """Create the queue or, if it exists, set its attributes (CreateQueue refuses changed attributes)."""
+def deploy_stack(cloudformation, stack_name: str, template_body: str, parameters: dict[str, str]) -> str:
+    """Create the stack, or update it if its template or parameters changed; returns what was done."""
+    given = [{"ParameterKey": key, "ParameterValue": value} for key, value in sorted(parameters.items())]
+    request = {"StackName": stack_name, "TemplateBody": template_body, "Parameters": given,
+               "Capabilities": ["CAPABILITY_NAMED_IAM"]}
     try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    except sqs.exceptions.QueueDoesNotExist:
-        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    else:
-        if attributes:
-            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
-    return {"url": url, "arn": _queue_arn(sqs, url)}
+        [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except cloudformation.exceptions.ClientError as error:
+        if "does not exist" not in str(error):
+            raise
+        cloudformation.create_stack(**request)
+        return "created"
+    current = {item["ParameterKey"]: item["ParameterValue"] for item in stack.get("Parameters", [])}
+    unchanged = cloudformation.get_template(StackName=stack_name)["TemplateBody"] == template_body and all(
+        current.get(key) == value for key, value in parameters.items())
+    if unchanged:
+        return "unchanged"
+    cloudformation.update_stack(**request)
+    return "updated"
 
 
-def _ensure_raw_events_queue(sqs, spec: dict) -> dict:
-    dead_letter_spec = spec["dead_letter_queue"]
-    dead_letter = _ensure_queue(sqs, dead_letter_spec["name"], dead_letter_spec.get("attributes", {}))
-    redrive = {"deadLetterTargetArn": dead_letter["arn"],
-               "maxReceiveCount": str(dead_letter_spec["max_receive_count"])}
-    queue = _ensure_queue(sqs, spec["name"], {**spec.get("attributes", {}), "RedrivePolicy": json.dumps(redrive)})
-    return {**queue, "dead_letter_url": dead_letter["url"]}
+class EmulatorLookup:
+    """`Ref` and `Fn::GetAtt` of the template's resources as the emulator holds them."""
+
+    def __init__(self, client, template: dict):
+        self.client = client
+        self.template = template
+        self.own: dict[str, str] = {}
+        self._physical: dict[str, str] | None = None
+
+    def _physical_id(self, logical_id: str) -> str:
+        if self._physical is None:
+            paginator = self.client("cloudformation").get_paginator("list_stack_resources")
+            self._physical = {
+                summary["LogicalResourceId"]: summary["PhysicalResourceId"]
+                for page in paginator.paginate(StackName=STACK_NAME)
+                for summary in page["StackResourceSummaries"] if summary["LogicalResourceId"]
+            }
+        if logical_id not in self._physical:
+            raise KeyError(f"{logical_id} is not in the emulator's stack (a type moto skips?)")
+        return self._physical[logical_id]
+
+    def _type(self, logical_id: str) -> str:
+        return self.template["Resources"][logical_id]["Type"]
+
+    def ref(self, logical_id: str) -> str:
+        if logical_id in self.own:
+            return self.own[logical_id]
+        physical = self._physical_id(logical_id)
+        if self._type(logical_id) == "AWS::SQS::Queue":
+            # moto's stack names the queue by an AWS-style URL; clients need the emulator's.
+            return self.client("sqs").get_queue_url(QueueName=urlparse(physical).path.rsplit("/", 1)[-1])["QueueUrl"]
+        return physical
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        resource_type = self._type(logical_id)
+        if (resource_type, attribute) == ("AWS::S3::Bucket", "Arn"):
+            return f"arn:aws:s3:::{self.ref(logical_id)}"
+        if resource_type == "AWS::SQS::Queue" and attribute in ("Arn", "QueueName"):
+            arn = self.client("sqs").get_queue_attributes(QueueUrl=self.ref(logical_id), AttributeNames=["QueueArn"])
+            arn = arn["Attributes"]["QueueArn"]
+            return arn if attribute == "Arn" else arn.rsplit(":", 1)[-1]
+        if (resource_type, attribute) == ("AWS::IAM::Role", "Arn"):
+            return self.client("iam").get_role(RoleName=self.ref(logical_id))["Role"]["Arn"]
+        if (resource_type, attribute) == ("AWS::Events::Rule", "Arn"):
+            return self.client("events").describe_rule(Name=self.ref(logical_id))["Arn"]
+        raise KeyError(f"the local provisioning cannot resolve {logical_id}.{attribute} ({resource_type})")
 
 
-def _allow_sender(sqs, queue: dict, service_principal: str, source_arn: str) -> None:
-    """Queue policy letting one AWS service resource send to the queue (needed on AWS, kept locally)."""
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "allow-" + service_principal.split(".")[0],
-            "Effect": "Allow",
-            "Principal": {"Service": service_principal},
-            "Action": "sqs:SendMessage",
-            "Resource": queue["arn"],
-            "Condition": {"ArnEquals": {"aws:SourceArn": source_arn}},
-        }],
-    }
-    sqs.set_queue_attributes(QueueUrl=queue["url"], Attributes={"Policy": json.dumps(policy)})
+def _apply_bucket_notifications(s3, properties: dict) -> None:
+    notifications = properties.get("NotificationConfiguration", {})
+    if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+        s3.put_bucket_notification_configuration(
+            Bucket=properties["BucketName"], NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
 
 
-def _ensure_rule(events, spec: dict, queue_arn: str) -> str:
-    rule_arn = events.put_rule(
-        Name=spec["name"], Description=spec["description"],
-        EventPattern=json.dumps(spec["event_pattern"]), State="ENABLED",
-    )["RuleArn"]
-    # Only an SQS target: in moto, a rule with another target type stops delivery to every rule.
-    events.put_targets(Rule=spec["name"], Targets=[{"Id": spec["target_id"], "Arn": queue_arn}])
-    return rule_arn
+def _apply_queue_policy(sqs, properties: dict) -> None:
+    for queue_url in properties["Queues"]:
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])})
 
 
-def _ensure_topic_with_observer(sns, sqs, spec: dict) -> tuple[str, str]:
-    topic_arn = sns.create_topic(Name=spec["name"])["TopicArn"]
-    observer_spec = spec["observer_queue"]
-    observer = _ensure_queue(sqs, observer_spec["name"], {})
-    _allow_sender(sqs, observer, "sns.amazonaws.com", topic_arn)
+def _apply_subscription(sns, properties: dict) -> None:
+    topic_arn, protocol, endpoint = properties["TopicArn"], properties["Protocol"], properties["Endpoint"]
+    attributes = {name: str(properties[name]).lower() if isinstance(properties[name], bool) else str(properties[name])
+                  for name in ("RawMessageDelivery", "FilterPolicy") if name in properties}
     subscribed = any(
-        subscription["Protocol"] == "sqs" and subscription["Endpoint"] == observer["arn"]
+        subscription["Protocol"] == protocol and subscription["Endpoint"] == endpoint
         for subscription in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     )
     if not subscribed:
-        sns.subscribe(
-            TopicArn=topic_arn, Protocol="sqs", Endpoint=observer["arn"],
-            Attributes={"RawMessageDelivery": str(observer_spec["raw_message_delivery"]).lower()},
-        )
-    return topic_arn, observer["url"]
+        sns.subscribe(TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint, Attributes=attributes)
 
 
-def _ensure_role(iam, spec: dict) -> str:
+def _apply_glue_database(glue, properties: dict) -> str:
+    database = properties["DatabaseInput"]
     try:
-        role_arn = iam.get_role(RoleName=spec["name"])["Role"]["Arn"]
-        iam.update_assume_role_policy(RoleName=spec["name"], PolicyDocument=json.dumps(spec["assume_role_policy"]))
-    except iam.exceptions.NoSuchEntityException:
-        role_arn = iam.create_role(
-            RoleName=spec["name"], AssumeRolePolicyDocument=json.dumps(spec["assume_role_policy"])
-        )["Role"]["Arn"]
-    for policy_arn in spec["managed_policy_arns"]:
-        iam.attach_role_policy(RoleName=spec["name"], PolicyArn=policy_arn)
-    inline = spec["inline_policy"]
-    iam.put_role_policy(RoleName=spec["name"], PolicyName=inline["name"],
-                        PolicyDocument=json.dumps(inline["document"]))
-    return role_arn
+        glue.get_database(Name=database["Name"])
+    except glue.exceptions.EntityNotFoundException:
+        glue.create_database(DatabaseInput=database)
+    else:
+        glue.update_database(Name=database["Name"], DatabaseInput=database)
+    return database["Name"]
+
+
+def _apply_glue_table(glue, properties: dict) -> str:
+    database, table = properties["DatabaseName"], properties["TableInput"]
+    try:
+        glue.get_table(DatabaseName=database, Name=table["Name"])
+    except glue.exceptions.EntityNotFoundException:
+        glue.create_table(DatabaseName=database, TableInput=table)
+    else:
+        glue.update_table(DatabaseName=database, TableInput=table)
+    return table["Name"]
+
+
+def _apply_glue_job(glue, properties: dict) -> str:
+    definition = {key: value for key, value in properties.items() if key != "Name"}
+    try:
+        glue.get_job(JobName=properties["Name"])
+    except glue.exceptions.EntityNotFoundException:
+        glue.create_job(Name=properties["Name"], **definition)
+    else:
+        glue.update_job(JobName=properties["Name"], JobUpdate=definition)
+    return properties["Name"]
 
 
 def _dags_on_path(repo_root: Path) -> None:
@@ -158,48 +221,30 @@ def _dags_on_path(repo_root: Path) -> None:
         sys.path.insert(0, dags_dir)
 
 
-def upload_glue_assets(s3, job_spec: dict, repo_root: Path = REPO_ROOT) -> list[str]:
-    """Upload the job script and its package zip; returns what was uploaded.
+def upload_glue_assets(s3, job: dict, repo_root: Path = REPO_ROOT) -> list[str]:
+    """Upload the Glue job's script and package zip where its definition points; returns what was uploaded.
 
     Sources not written yet are skipped (the DAG uploads them again before each run).
     """
     from local_stack.glue_runner import split_s3_uri
 
     uploaded = []
-    script = repo_root / job_spec["script_source"]
+    script = repo_root / GLUE_SCRIPT_SOURCE
     if script.is_file():
-        bucket, key = split_s3_uri(job_spec["script_location"])
+        location = job["Command"]["ScriptLocation"]
+        bucket, key = split_s3_uri(location)
         s3.put_object(Bucket=bucket, Key=key, Body=script.read_bytes())
-        uploaded.append(job_spec["script_location"])
-    package = repo_root / job_spec["package_source"]
+        uploaded.append(location)
+    package = repo_root / GLUE_PACKAGE_SOURCE
     if package.is_dir():
         _dags_on_path(repo_root)
         from imdb_pipeline.glue_package import build_zip
 
-        bucket, key = split_s3_uri(job_spec["package_location"])
+        location = job["DefaultArguments"]["--extra-py-files"]
+        bucket, key = split_s3_uri(location)
         s3.put_object(Bucket=bucket, Key=key, Body=build_zip(package))
-        uploaded.append(job_spec["package_location"])
+        uploaded.append(location)
     return uploaded
-
-
-def _ensure_glue_job(glue, spec: dict, role_name: str) -> None:
-    definition = {
-        "Description": spec["description"],
-        "Role": role_name,
-        "ExecutionProperty": {"MaxConcurrentRuns": spec["max_concurrent_runs"]},
-        "Command": {"Name": "glueetl", "ScriptLocation": spec["script_location"], "PythonVersion": "3"},
-        "DefaultArguments": spec["default_arguments"],
-        "GlueVersion": spec["glue_version"],
-        "WorkerType": spec["worker_type"],
-        "NumberOfWorkers": spec["number_of_workers"],
-        "Timeout": spec["timeout_minutes"],
-    }
-    try:
-        glue.get_job(JobName=spec["name"])
-    except glue.exceptions.EntityNotFoundException:
-        glue.create_job(Name=spec["name"], **definition)
-    else:
-        glue.update_job(JobName=spec["name"], JobUpdate=definition)
 
 
 def provision_warehouse(dsn: str, repo_root: Path = REPO_ROOT) -> int:

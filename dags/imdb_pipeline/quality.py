@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from imdb_pipeline import config, db, ledger
+from imdb_pipeline import config, db, ledger, redshift_credentials
 from imdb_pipeline.batch import split_s3_uri
 from imdb_pipeline.failures import PermanentFailure
 
@@ -112,7 +112,7 @@ def soda_data_source(conn: Any) -> dict:
 
     Nothing is read from files: credentials stay in the connection. A Redshift connection with
     `iam: true` in its extra gets temporary database credentials from the Redshift API (the
-    MWAA execution role), as Airflow's Redshift hook does.
+    MWAA execution role), serverless or provisioned, as Airflow's Redshift hook does.
     """
     extra = _extra(conn)
     if not conn.schema:
@@ -130,7 +130,7 @@ def soda_data_source(conn: Any) -> dict:
     elif conn.conn_type == "redshift":
         connection["port"] = conn.port or 5439
         if extra.get("iam"):
-            connection["user"], connection["password"] = _redshift_cluster_credentials(conn, extra)
+            connection["user"], connection["password"] = redshift_credentials.temporary_credentials(conn, extra)
     else:
         raise ValueError(
             f"Connection {conn.conn_id!r} has type {conn.conn_type!r}; the gate supports postgres, redshift"
@@ -326,15 +326,3 @@ def _extra(conn: Any) -> dict:
     if extra is not None:
         return dict(extra)
     return json.loads(conn.extra) if conn.extra else {}
-
-
-def _redshift_cluster_credentials(conn: Any, extra: Mapping) -> tuple[str, str]:
-    """Temporary user and password for a provisioned cluster, from the Redshift API."""
-    import boto3
-
-    cluster = extra.get("cluster_identifier") or conn.host.split(".")[0]
-    client = boto3.client("redshift", region_name=extra.get("region"))
-    credentials = client.get_cluster_credentials(
-        DbUser=conn.login, DbName=conn.schema, ClusterIdentifier=cluster, AutoCreate=False
-    )
-    return credentials["DbUser"], credentials["DbPassword"]

@@ -1,7 +1,8 @@
-"""The AWS emulator as the stack runs it: a real moto server process, provisioned from the description."""
+"""The AWS emulator as the stack runs it: a real moto server process, provisioned from infra/imdb-pipeline.yaml."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -47,7 +48,9 @@ def test_provisioning_is_idempotent(emulator):
     assert len(sns.list_subscriptions_by_topic(TopicArn=first["notifications_topic_arn"])["Subscriptions"]) == 1
     assert len(events.list_targets_by_rule(Rule="imdb-raw-csv-created")["Targets"]) == 1
     job = emulator.client("glue").get_job(JobName=first["glue_job_name"])["Job"]
-    assert job["Command"]["ScriptLocation"] == "s3://imdb-quality-local/glue/movies_quality_ingestion.py"
+    assert job["Command"]["ScriptLocation"] == "s3://imdb-quality-artifacts-local/glue/movies_quality_ingestion.py"
+    assert (job["GlueVersion"], job["Timeout"], job["ExecutionProperty"]["MaxConcurrentRuns"]) == ("5.0", 60, 2)
+    assert job["DefaultArguments"]["--enable-continuous-cloudwatch-log"] == "true"
     assert emulator.client("iam").get_role(RoleName=first["glue_role_name"])["Role"]["Arn"] == first["glue_role_arn"]
 
 
@@ -68,6 +71,36 @@ def test_a_csv_in_the_raw_prefix_gives_exactly_one_queue_message(emulator):
     assert event["detail"]["object"]["key"] == "raw/movies.csv"
     # Field names as AWS sends them (moto alone says "eTag").
     assert event["detail"]["object"]["etag"] == s3.head_object(Bucket=bucket, Key="raw/movies.csv")["ETag"].strip('"')
+
+
+def test_a_gzipped_csv_in_the_raw_prefix_is_queued_too(emulator):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+
+    emulator.client("s3").put_object(Bucket=stack["bucket"], Key="raw/movies.csv.gz", Body=b"gzip bytes")
+
+    [message] = receive_all(emulator.client("sqs"), stack["raw_events_queue_url"])
+    assert json.loads(message["Body"])["detail"]["object"]["key"] == "raw/movies.csv.gz"
+
+
+def test_the_resources_come_from_the_template_including_those_moto_skips(emulator):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+    cloudformation, sqs, glue = emulator.client("cloudformation"), emulator.client("sqs"), emulator.client("glue")
+
+    [described] = cloudformation.describe_stacks(StackName="imdb-local")["Stacks"]
+    parameters = {item["ParameterKey"]: item["ParameterValue"] for item in described["Parameters"]}
+    assert (parameters["Deployment"], parameters["DataBucketName"]) == ("local", stack["bucket"])
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=stack["raw_events_queue_url"],
+                                                 AttributeNames=["Policy"])["Attributes"]["Policy"])
+    assert policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == stack["raw_csv_rule_arn"]
+    table = glue.get_table(DatabaseName="imdb", Name="processed_movies")["Table"]
+    assert [key["Name"] for key in table["PartitionKeys"]] == ["batch"]
+    assert table["StorageDescriptor"]["Location"] == "s3://imdb-quality-local/processed/"
+    view = glue.get_table(DatabaseName="imdb", Name="current_movies")["Table"]
+    encoded = view["ViewOriginalText"].removeprefix("/* Presto View: ").removesuffix(" */")
+    presto_view = json.loads(base64.b64decode(encoded))
+    assert presto_view["schema"] == "imdb"
+    assert [column["name"] for column in presto_view["columns"]] == [
+        column["Name"] for column in view["StorageDescriptor"]["Columns"]]
 
 
 def test_a_published_notification_reaches_the_observer_queue(emulator):
