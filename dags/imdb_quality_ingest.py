@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 import pendulum
 from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
 from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
 from airflow.providers.amazon.aws.operators.quicksight import QuickSightCreateIngestionOperator
 from airflow.providers.amazon.aws.operators.sns import SnsPublishOperator
@@ -139,16 +140,21 @@ with DAG(
         return resolved.to_xcom()
 
     @task
-    def publish_glue_package() -> str:
-        """Upload the Glue job's transform package, so the job runs the code of this repository."""
+    def publish_glue_code() -> dict:
+        """Upload the Glue job's script and transform package to the artifacts bucket (where the Glue role
+        reads code and data producers cannot write), so the job runs the code of this repository."""
         from imdb_pipeline import glue_package
 
         return glue_package.publish(
-            _s3_client(),
-            INCLUDE / "glue" / "movies_quality",
-            config.get("imdb_bucket"),
-            f"{config.get('imdb_glue_assets_prefix')}movies_quality.zip",
+            _s3_client(), INCLUDE / "glue", config.get("imdb_glue_assets_bucket"), config.get("imdb_glue_assets_prefix")
         )
+
+    @task
+    def athena_partition_sql(batch: dict) -> str:
+        """The DDL that shows the merged batch in Athena (only merged batches are registered)."""
+        from imdb_pipeline import warehouse
+
+        return warehouse.athena_partition_statement(batch["batch_id"], batch["output_uri"])
 
     @task
     def load_staging(batch: dict) -> dict:
@@ -189,6 +195,11 @@ with DAG(
             return quality.record_verdicts(conn, _s3_client(), batch["output_uri"], results, "dq_results_target.json")
 
     @task.short_circuit(ignore_downstream_trigger_rules=False)
+    def athena_configured() -> bool:
+        """Athena partitions are registered on AWS only (the local emulator runs no Athena SQL)."""
+        return bool(config.get("imdb_athena_database"))
+
+    @task.short_circuit(ignore_downstream_trigger_rules=False)
     def quicksight_configured() -> bool:
         """SPICE refresh only where a QuickSight dataset is configured."""
         return bool(config.get("imdb_quicksight_dataset_id"))
@@ -208,7 +219,7 @@ with DAG(
         print(f"{len(waiting)} raw object version(s) wait for a run: {[version.uri for version in waiting]}")
         return bool(waiting)
 
-    # Runs when the merge did, whether or not the optional QuickSight refresh was skipped.
+    # Runs when the merge did, whether or not the optional AWS-only refreshes were skipped.
     @task(trigger_rule="none_failed_min_one_success")
     def success_notice(
         batch: dict, summary: dict, gate_results: list[dict], target_results: list[dict], **context
@@ -229,16 +240,14 @@ with DAG(
         timeout=600,
     )
 
-    glue_package_uri = publish_glue_package()
+    glue_code = publish_glue_code()
     clean_validate_quarantine = GlueJobOperator(
         task_id="clean_validate_quarantine",
         job_name=config.template("imdb_glue_job_name"),
-        script_location=str(INCLUDE / "glue" / "movies_quality_ingestion.py"),
-        s3_bucket=config.template("imdb_bucket"),
+        script_location=glue_code["script"],
         iam_role_name=config.template("imdb_glue_role"),
         # The job definition follows the repository: script and settings are updated every run, so every
         # setting of the job lives here (update_config replaces the whole definition with these).
-        replace_script_file=True,
         update_config=True,
         create_job_kwargs={
             "GlueVersion": "5.0",
@@ -248,7 +257,7 @@ with DAG(
             "Timeout": GLUE_TIMEOUT_MINUTES,
             "ExecutionProperty": {"MaxConcurrentRuns": 2},
             "DefaultArguments": {
-                "--extra-py-files": glue_package_uri,
+                "--extra-py-files": glue_code["package"],
                 "--job-language": "python",
                 "--enable-continuous-cloudwatch-log": "true",
                 "--enable-metrics": "true",
@@ -292,6 +301,14 @@ with DAG(
         autocommit=False,
     )
 
+    add_athena_partition = AthenaOperator(
+        task_id="add_athena_partition",
+        query=athena_partition_sql(batch),
+        database=config.template("imdb_athena_database"),
+        workgroup=config.template("imdb_athena_workgroup"),
+        output_location=config.template("imdb_athena_output"),
+    )
+
     refresh_quicksight_spice = QuickSightCreateIngestionOperator(
         task_id="refresh_quicksight_spice",
         data_set_id=config.template("imdb_quicksight_dataset_id"),
@@ -311,7 +328,7 @@ with DAG(
         create_warehouse_tables(),
         batch,
         wait_for_objects,
-        glue_package_uri,
+        glue_code,
         clean_validate_quarantine,
         summary,
         gate_results,
@@ -319,6 +336,7 @@ with DAG(
         target_results,
         refresh_marts,
     )
+    chain(refresh_marts, athena_configured(), add_athena_partition, notice)
     chain(refresh_marts, quicksight_configured(), refresh_quicksight_spice, notice)
     chain(notice, notify_success)
 

@@ -50,6 +50,7 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "imdb_sns_topic_arn": stack["notifications_topic_arn"],
         "imdb_glue_job_name": stack["glue_job_name"],
         "imdb_glue_role": stack["glue_role_name"],
+        "imdb_glue_assets_bucket": stack["artifacts_bucket"],
         "imdb_glue_assets_prefix": stack["glue_assets_prefix"],
         "imdb_quality_min": config.DEFAULTS["imdb_quality_min"],
         "imdb_quality_max": config.DEFAULTS["imdb_quality_max"],

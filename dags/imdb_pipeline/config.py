@@ -23,6 +23,7 @@ DEFAULTS: dict[str, str] = {
     "imdb_sns_topic_arn": "",
     "imdb_glue_job_name": "imdb-movies-quality-ingestion",
     "imdb_glue_role": "imdb-glue-job-role",
+    "imdb_glue_assets_bucket": "imdb-quality-artifacts",
     "imdb_glue_assets_prefix": "glue/",
     "imdb_quality_min": "8.0",
     "imdb_quality_max": "10.3",
@@ -30,6 +31,7 @@ DEFAULTS: dict[str, str] = {
     "imdb_lookback_days": "14",
     "imdb_redshift_iam_role": "",
     "imdb_athena_database": "",
+    "imdb_athena_workgroup": "primary",
     "imdb_athena_output": "",
     "imdb_quicksight_dataset_id": "",
 }

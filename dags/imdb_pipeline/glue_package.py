@@ -1,4 +1,5 @@
-"""The Glue job's transform package as a zip for `--extra-py-files`."""
+"""The Glue job's code as Glue runs it: the entry script, and its transform package as a zip for
+`--extra-py-files`."""
 
 from __future__ import annotations
 
@@ -23,7 +24,16 @@ def build_zip(package_dir: Path) -> bytes:
     return buffer.getvalue()
 
 
-def publish(s3_client: Any, package_dir: Path, bucket: str, key: str) -> str:
-    """Upload the package's zip to s3://bucket/key (replacing it); returns that URI."""
-    s3_client.put_object(Bucket=bucket, Key=key, Body=build_zip(package_dir))
-    return f"s3://{bucket}/{key}"
+ENTRY_SCRIPT = "movies_quality_ingestion.py"
+PACKAGE = "movies_quality"
+
+
+def publish(s3_client: Any, glue_dir: Path, bucket: str, prefix: str) -> dict:
+    """Upload the entry script and the package zip under s3://bucket/prefix (replacing them).
+
+    Returns their URIs: `script` for the job's ScriptLocation, `package` for `--extra-py-files`.
+    """
+    script_key, package_key = f"{prefix}{ENTRY_SCRIPT}", f"{prefix}{PACKAGE}.zip"
+    s3_client.put_object(Bucket=bucket, Key=script_key, Body=(glue_dir / ENTRY_SCRIPT).read_bytes())
+    s3_client.put_object(Bucket=bucket, Key=package_key, Body=build_zip(glue_dir / PACKAGE))
+    return {"script": f"s3://{bucket}/{script_key}", "package": f"s3://{bucket}/{package_key}"}

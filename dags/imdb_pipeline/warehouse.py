@@ -275,3 +275,15 @@ def check_merge_result(cursor: Any) -> list[tuple] | None:
             raise NothingToMerge("The batch has no verified file to merge: its gate did not pass, or another "
                                  "batch loaded its files first")
     return rows
+
+
+# --- Athena --------------------------------------------------------------------------------------
+
+
+def athena_partition_statement(batch_id: str, output_uri: str) -> str:
+    """`include/sql/athena/add_processed_partition.sql` for one merged batch, as AthenaOperator runs it."""
+    check_batch_id(batch_id)
+    return db.render(
+        db.sql_text("athena/add_processed_partition.sql"),
+        {"batch_id": batch_id, "location": f"{output_uri}processed/"},
+    ).strip()

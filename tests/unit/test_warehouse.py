@@ -239,7 +239,21 @@ def render_athena(path: Path) -> str:
             return {"imdb_bucket": "imdb-quality", "imdb_processed_prefix": "processed/"}.get(name, default)
 
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(path.read_text())
-    return template.render(var={"value": Variables()})
+    batch = {"batch_id": "20261125T203000Z-1a2b3c4d",
+             "location": "s3://imdb-quality/processed/batch_id=20261125T203000Z-1a2b3c4d/processed/"}  # fmt: skip
+    return db.render(template.render(var={"value": Variables()}), batch)
+
+
+def test_the_partition_of_a_merged_batch_points_at_its_processed_parquet() -> None:
+    statement = warehouse.athena_partition_statement(
+        "20261125T203000Z-1a2b3c4d", "s3://imdb-quality/processed/batch_id=20261125T203000Z-1a2b3c4d/"
+    )
+    assert statement.endswith(
+        "partition (batch = '20261125T203000Z-1a2b3c4d')\n"
+        "location 's3://imdb-quality/processed/batch_id=20261125T203000Z-1a2b3c4d/processed/'"
+    )
+    with pytest.raises(ValueError, match="Invalid batch_id"):
+        warehouse.athena_partition_statement("x'; drop", "s3://b/p/")
 
 
 @pytest.mark.parametrize("path", ATHENA_FILES, ids=lambda path: path.name)
