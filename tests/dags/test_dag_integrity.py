@@ -154,7 +154,7 @@ def test_pipeline_parts_and_order(dag_facts):
     assert "quality_gate" in tasks["merge_imdb_movies"]["upstream"]
     assert "load_staging" in tasks["quality_gate"]["upstream"]
     assert "clean_validate_quarantine" in tasks["load_staging"]["upstream"]
-    assert "wait_for_objects" in tasks["publish_glue_package"]["upstream"]
+    assert "wait_for_objects" in tasks["publish_glue_code"]["upstream"]
     assert tasks["merge_imdb_movies"]["outlets"] == ["warehouse.movies.imdb_movies"]
 
 
