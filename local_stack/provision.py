@@ -76,7 +76,6 @@ def provision_aws(endpoint_url: str, region: str, parameters: dict[str, str] | N
         "processed_prefix": resolver.parameters["ProcessedPrefix"],
         "glue_assets_prefix": resolver.parameters["GlueAssetsPrefix"],
         "raw_events_queue_url": outputs["RawEventsQueueUrl"],
-        "raw_events_dead_letter_queue_url": outputs["RawEventsDeadLetterQueueUrl"],
         "raw_csv_rule_arn": outputs["RawCsvRuleArn"],
         "notifications_topic_arn": outputs["NotificationsTopicArn"],
         "notifications_observer_queue_url": outputs["NotificationsObserverQueueUrl"],
