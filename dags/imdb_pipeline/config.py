@@ -32,8 +32,8 @@ Validator = Callable[[str], "str | None"]
 
 
 def _pattern(regex: str, expected: str) -> Validator:
-    compiled = re.compile(regex)
-    return lambda value: None if compiled.fullmatch(value) else f"expected {expected}"
+    # Compiled on first use (and cached by `re`), not when the DAG file is parsed.
+    return lambda value: None if re.fullmatch(regex, value) else f"expected {expected}"
 
 
 def _bucket_name(value: str) -> str | None:
