@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from local_stack.settings import AIRFLOW_USER, DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, REPO_ROOT
 
 QUALITY_MIN, QUALITY_MAX = "8.0", "10.3"
+OPENLINEAGE_NAMESPACE = "imdb-local"
 
 
 def aws_env(stack: dict) -> dict[str, str]:
@@ -79,8 +80,17 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection),
         "AIRFLOW_CONN_REDSHIFT_DEFAULT": json.dumps(warehouse_connection),
         "SODA_CORE_TELEMETRY_ENABLED": "false",
+        # OpenLineage events as JSON lines in a file (the provider is off where no transport is set).
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": OPENLINEAGE_NAMESPACE,
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(openlineage_events_file(airflow_home)), "append": True}),
         **{f"AIRFLOW_VAR_{name.upper()}": value for name, value in variables.items()},
     }
+
+
+def openlineage_events_file(airflow_home: Path) -> Path:
+    """Where the local stack's Airflow appends its OpenLineage events, one JSON document a line."""
+    return airflow_home / "openlineage-events.jsonl"
 
 
 def passwords_file(airflow_home: Path) -> Path:
