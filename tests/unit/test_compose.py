@@ -128,3 +128,19 @@ def test_the_non_root_init_can_write_the_auth_volume():
     before_user_switch = dockerfile.split("\nUSER airflow\n")[0]
     (prepare,) = [line for line in before_user_switch.splitlines() if f"mkdir -p {target}" in line]
     assert re.search(rf"chown -R airflow: ({re.escape(target)}|{re.escape(MWAA_HOME)})( |$)", prepare), prepare
+
+
+def test_lineage_is_configured_as_in_the_local_stack():
+    local = airflow_env({"aws_endpoint_url": "http://127.0.0.1:5055", "aws_region": "us-east-1",
+                         "warehouse_dsn": "postgresql://postgres@127.0.0.1:5433/postgres", "bucket": "b",
+                         "raw_prefix": "raw/", "processed_prefix": "processed/", "glue_assets_prefix": "glue/",
+                         "raw_events_queue_url": "q", "notifications_topic_arn": "t", "glue_job_name": "j",
+                         "glue_role_name": "r", "airflow_home": "/tmp/airflow", "airflow_url": "http://127.0.0.1:8080",
+                         "airflow_user": "admin"})
+    compose = COMPOSE["services"]["airflow"]["environment"]
+    lineage = sorted(name for name in local if name.startswith("AIRFLOW__OPENLINEAGE__"))
+    assert lineage == sorted(name for name in compose if name.startswith("AIRFLOW__OPENLINEAGE__"))
+    assert compose["AIRFLOW__OPENLINEAGE__NAMESPACE"] == local["AIRFLOW__OPENLINEAGE__NAMESPACE"]
+    transport = json.loads(compose["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+    assert transport["type"] == json.loads(local["AIRFLOW__OPENLINEAGE__TRANSPORT"])["type"] == "file"
+    assert transport["log_file_path"].startswith(f"{MWAA_HOME}/")
