@@ -23,6 +23,7 @@ RUN_TIMEOUT_SECONDS = 600
 FINAL_RUN_STATES = {"success", "failed"}
 FINAL_TASK_STATES = {"success", "failed", "skipped", "upstream_failed", "removed"}
 GLUE_TASK_ID = "clean_validate_quarantine"
+READ_ATTEMPTS = 3
 
 
 class AirflowApi:
@@ -52,8 +53,14 @@ class AirflowApi:
         return self._token
 
     def get(self, path: str, **params) -> dict:
+        """A read; repeated when the server is too busy to answer in time (a loaded laptop's API server)."""
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        return self._send("GET", path + query)
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                return self._send("GET", path + query)
+            except (TimeoutError, urllib.error.URLError) as error:
+                if isinstance(error, urllib.error.HTTPError) or attempt == READ_ATTEMPTS:
+                    raise
 
     def patch(self, path: str, body: dict) -> dict:
         return self._send("PATCH", path, body)

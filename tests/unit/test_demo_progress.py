@@ -5,6 +5,8 @@ from __future__ import annotations
 import urllib.error
 from datetime import UTC, datetime
 
+import pytest
+
 from local_stack.demo import RunProgress, glue_summary_lines, wait_for_run
 
 RUN_ID = "asset_triggered__2026-11-26T07:00:00+00:00"
@@ -109,3 +111,26 @@ def test_the_glue_summary_is_the_jobs_own_records():
         "WARNING rejected s3://b/raw/bad.csv: no header",
         "batch b1: 1000 rows in, 990 valid, 10 quarantined, 1 files rejected",
     ]
+
+
+def test_a_read_the_busy_server_does_not_answer_in_time_is_repeated(monkeypatch):
+    from local_stack.demo import READ_ATTEMPTS, AirflowApi
+
+    answers = [TimeoutError("timed out"), urllib.error.URLError(TimeoutError("timed out")), {"dag_id": "x"}]
+    api = AirflowApi("http://127.0.0.1:1", "admin", "secret")
+    monkeypatch.setattr(api, "_send", lambda method, path: _next(answers))
+    assert api.get("/api/v2/dags/x") == {"dag_id": "x"}
+
+    answers[:] = [TimeoutError("timed out")] * READ_ATTEMPTS
+    with pytest.raises(TimeoutError):
+        api.get("/api/v2/dags/x")
+    answers[:] = [urllib.error.HTTPError("http://x", 404, "Not Found", {}, None)]
+    with pytest.raises(urllib.error.HTTPError):
+        api.get("/api/v2/dags/x")
+
+
+def _next(answers: list):
+    answer = answers.pop(0)
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
