@@ -141,7 +141,8 @@ class RunProgress:
             instances = self.api.get(f"{run_path}/taskInstances", limit=100)["task_instances"]
             finished = [ti for ti in instances if ti["state"] in FINAL_TASK_STATES
                         and (ti["task_id"], ti.get("map_index", -1)) not in self._told]
-            for ti in sorted(finished, key=lambda ti: ti.get("end_date") or ""):
+            # A task skipped by its upstream short-circuit ends a moment before that upstream does.
+            for ti in sorted(finished, key=lambda ti: (ti["state"] == "skipped", ti.get("end_date") or "")):
                 self._told.add((ti["task_id"], ti.get("map_index", -1)))
                 self.say(f"  task {ti['task_id']:<28} {ti['state']:<16} {ti.get('duration') or 0:7.1f} s")
                 if ti["task_id"] == GLUE_TASK_ID:

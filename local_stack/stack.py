@@ -101,7 +101,8 @@ def up(with_airflow: bool = True, say=print) -> dict:
         f"{endpoint_url}/moto-api/", EMULATOR_START_TIMEOUT, say=say,
     )
     say(f"emulator   {'started' if started else 'running'} at {endpoint_url}")
-    say(f"postgres   starting on port {ports.postgres} (if not running)")
+    if not postgres.status(_postgres_dir()).running:
+        say(f"postgres   starting on port {ports.postgres}")
     try:
         warehouse_dsn = postgres.start(_postgres_dir(), ports.postgres)
     except postgres.PostgresServerError as error:
