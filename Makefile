@@ -41,9 +41,10 @@ lint: $(STAMP) ## ruff over the repository
 test: $(STAMP) lint ## lint, then every test tier as CI runs it (about 10 minutes)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The Spark unit tests and those needing the package registry run in `make test` only.
+# The Spark unit tests and those needing the package registry run in `make test` only. Two workers:
+# most of the time goes into fresh interpreters importing Airflow, which run side by side.
 test-fast: $(STAMP) ## DAG integrity and unit tests without Spark or the package registry (about a minute)
-	$(BIN)/python -m pytest tests/dags tests/unit -m "not spark and not registry" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/dags tests/unit -m "not spark and not registry" -n 2 $(PYTEST_ARGS)
 
 demo: $(STAMP) ## start the local stack, upload the sample file, show its DAG run task by task
 	$(BIN)/python -m local_stack demo

@@ -37,4 +37,4 @@ def test_help_lists_every_target_with_one_line_each():
 
 def test_the_fast_tier_is_integrity_and_unit_without_spark_or_the_registry():
     commands = [line for line in make("-n", "test-fast").splitlines() if "pytest" in line]
-    assert commands == ['.venv/bin/python -m pytest tests/dags tests/unit -m "not spark and not registry" ']
+    assert commands == ['.venv/bin/python -m pytest tests/dags tests/unit -m "not spark and not registry" -n 2 ']
