@@ -10,42 +10,60 @@ PYTEST_ARGS ?=
 # Local Spark (tests, the emulator's Glue runs) stays on loopback, whatever the host name resolves to.
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: setup test test-fast lint demo up down status bench clean bundle deploy
+.PHONY: help setup test test-fast lint demo up down status doctor bench clean bundle deploy
 
-setup: $(STAMP)
+# `make help` lists the targets from their `## ` comments.
+help: ## list the targets, one line each
+	@awk -F ':[^#]*## ' '/^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(firstword $(MAKEFILE_LIST))
+
+setup: $(STAMP) ## build .venv (Airflow, PySpark, moto, ... with MWAA's constraints); again when requirements change
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + ")")'
 	@command -v java >/dev/null || { echo "Java 17+ is required for Spark (install a JDK, e.g. apt-get install openjdk-17-jre-headless)"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-	# requirements.txt names MWAA's path to the constraints file; locally the same file is in dags/.
-	grep -v '^--constraint' requirements.txt > $(VENV)/requirements-local.txt
-	$(BIN)/uv pip install --python $(BIN)/python --quiet \
-		-r $(VENV)/requirements-local.txt -r requirements-dev.txt -c dags/constraints.txt
-	touch $(STAMP)
+	@echo "setup: [1/3] virtual environment $(VENV) and the uv installer"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	@# requirements.txt names MWAA's path to the constraints file; locally the same file is in dags/.
+	@grep -v '^--constraint' requirements.txt > $(VENV)/requirements-local.txt
+	@echo "setup: [2/3] requirements.txt + requirements-dev.txt with dags/constraints.txt" \
+		"(about 220 packages: minutes the first time, seconds after)"
+	@# uv's summary lines (resolved, prepared, installed, with timings), not one line per package.
+	@set -o pipefail; $(BIN)/uv pip install --python $(BIN)/python \
+		-r $(VENV)/requirements-local.txt -r requirements-dev.txt -c dags/constraints.txt 2>&1 \
+		| { grep -v '^ [-+~] ' || true; }
+	@touch $(STAMP)
+	@echo "setup: [3/3] done: $(VENV) is ready"
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff, cfn-lint on the CloudFormation template, shellcheck on the scripts
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint --non-zero-exit-code error infra/imdb-pipeline.yaml
 	$(BIN)/shellcheck infra/startup.sh infra/deploy.sh
 
-test: $(STAMP) lint
+test: $(STAMP) lint ## lint, then every test tier as CI runs it (about 10 minutes)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo: $(STAMP)
+# The Spark unit tests and those needing the package registry run in `make test` only. Two workers:
+# most of the time goes into fresh interpreters importing Airflow, which run side by side.
+test-fast: $(STAMP) ## DAG integrity and unit tests without Spark or the package registry (about a minute)
+	$(BIN)/python -m pytest tests/dags tests/unit -m "not spark and not registry" -n 2 $(PYTEST_ARGS)
+
+demo: $(STAMP) ## start the local stack, upload the sample file, show its DAG run task by task
 	$(BIN)/python -m local_stack demo
 
-up: $(STAMP)
+up: $(STAMP) ## start the local stack (emulator, PostgreSQL, Airflow) and check it
 	$(BIN)/python -m local_stack up
 
-down:
+down: ## stop the local stack
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m local_stack down; fi
 
-status: $(STAMP)
+status: $(STAMP) ## show each service of the local stack and its port
 	$(BIN)/python -m local_stack status
 
-bench: $(STAMP)
+doctor: $(STAMP) ## check the running stack's settings, connections and services
+	$(BIN)/python -m local_stack doctor
+
+bench: $(STAMP) ## speed benchmarks, as ratios against a reference measured in the same run
 	$(BIN)/python -m benchmarks
 
 # AWS deployment (README "Deploy to AWS"). awscli v1 pins rsa<4.8, which MWAA's constraints pin
@@ -57,12 +75,12 @@ REGION ?= $(AWS_DEFAULT_REGION)
 BUNDLE_DIR ?= build/mwaa
 PARAMETERS ?=
 
-bundle: $(STAMP)
+bundle: $(STAMP) ## build the MWAA artifacts under build/mwaa (dags with include/, plugins.zip, requirements, startup.sh)
 	$(BIN)/python infra/bundle.py --out $(BUNDLE_DIR)
 
-deploy: bundle
+deploy: bundle ## deploy the CloudFormation stack and sync the artifacts (STACK=... REGION=...)
 	@test -n "$(REGION)" || { echo "REGION is required, e.g. make deploy STACK=imdb-pipeline REGION=eu-west-1"; exit 2; }
 	AWS_CLI="$(AWS_CLI)" BUNDLE_DIR="$(abspath $(BUNDLE_DIR))" infra/deploy.sh $(STACK) $(REGION) $(PARAMETERS)
 
-clean: down
+clean: down ## stop the stack and delete its state (.local/) and build output (build/)
 	rm -rf .local build

@@ -99,6 +99,14 @@ with DAG(
 ) as dag:
 
     @task
+    def check_configuration() -> None:
+        """Every setting and connection the DAG needs, checked at once: one message lists every problem."""
+        from imdb_pipeline.failures import fail_fast
+
+        with fail_fast():
+            config.check_airflow()
+
+    @task
     def create_warehouse_tables() -> None:
         """Create the warehouse schema where it is missing (idempotent), so a new environment just works."""
         from imdb_pipeline import db, warehouse
@@ -325,6 +333,7 @@ with DAG(
     )
 
     chain(
+        check_configuration(),
         create_warehouse_tables(),
         batch,
         wait_for_objects,

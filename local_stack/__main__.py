@@ -1,4 +1,4 @@
-"""`python -m local_stack up|down|status|demo` (behind `make up`, `make down`, `make status`, `make demo`)."""
+"""`python -m local_stack up|down|status|doctor|demo` (behind `make up`, `make down`, `make status`, `make demo`)."""
 
 from __future__ import annotations
 
@@ -15,23 +15,27 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--without-airflow", action="store_true", help="only the emulator and the warehouse")
     commands.add_parser("down", help="stop every service of the stack")
     commands.add_parser("status", help="show each service and its port")
+    commands.add_parser("doctor", help="check the running stack's settings, connections and services")
     commands.add_parser("demo", help="up, upload the seed file, wait for its DAG run, print a summary")
     cli = commands.add_parser("airflow", help="run an Airflow CLI command against the running stack")
     cli.add_argument("arguments", nargs=argparse.REMAINDER, help="e.g. backfill create --dag-id ...")
     options = parser.parse_args(argv)
 
-    if options.command == "airflow":
-        return run_airflow_cli(options.arguments)
-
     from local_stack import stack
 
     try:
+        if options.command == "airflow":
+            return run_airflow_cli(options.arguments)
         if options.command == "up":
             stack.up(with_airflow=not options.without_airflow)
         elif options.command == "down":
             stack.down()
         elif options.command == "status":
             return 0 if stack.print_status() else 3
+        elif options.command == "doctor":
+            from local_stack.doctor import run_doctor
+
+            return run_doctor()
         else:
             from local_stack.demo import run_demo
 

@@ -1,4 +1,5 @@
-"""Airflow's REST API (v2) as the demo and the end-to-end tests use it: login, DAG and run waits."""
+"""Airflow's REST API (v2) as the demo and the end-to-end tests use it: login, reads that survive a busy
+server, and waits for the DAG and its runs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from local_stack.processes import StackError
 
 RUN_TIMEOUT_SECONDS = 600
 FINAL_RUN_STATES = {"success", "failed"}
+READ_ATTEMPTS = 3
 
 
 class AirflowApi:
@@ -44,8 +46,14 @@ class AirflowApi:
         return self._token
 
     def get(self, path: str, **params) -> dict:
+        """A read; repeated when the server is too busy to answer in time (a loaded laptop's API server)."""
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        return self._send("GET", path + query)
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                return self._send("GET", path + query)
+            except (TimeoutError, urllib.error.URLError) as error:
+                if isinstance(error, urllib.error.HTTPError) or attempt == READ_ATTEMPTS:
+                    raise
 
     def patch(self, path: str, body: dict) -> dict:
         return self._send("PATCH", path, body)
@@ -76,18 +84,26 @@ def wait_for_dag(api: AirflowApi, dag_id: str = DAG_ID, timeout: float = 120) ->
 
 
 def wait_for_run(api: AirflowApi, after: datetime, dag_id: str = DAG_ID,
-                 timeout: float = RUN_TIMEOUT_SECONDS) -> dict:
-    """The first asset-triggered run of the DAG queued after `after`, once it has finished."""
-    deadline = time.monotonic() + timeout
+                 timeout: float = RUN_TIMEOUT_SECONDS, progress=None,
+                 poll_seconds: float = 3) -> dict:
+    """The first asset-triggered run of the DAG queued after `after`, once it has finished.
+
+    With `progress` (local_stack.demo.RunProgress), each task is told as it finishes, and the wait
+    itself every half minute.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
     run = None
     while time.monotonic() < deadline:
         runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns", order_by="run_after", limit=100,
                        run_after_gte=after.isoformat())["dag_runs"]
         triggered = [candidate for candidate in runs if candidate["run_type"] == "asset_triggered"]
         run = triggered[0] if triggered else None
+        if progress is not None:
+            progress.report(run, time.monotonic() - started)
         if run and run["state"] in FINAL_RUN_STATES:
             return run
-        time.sleep(3)
+        time.sleep(poll_seconds)
     found = f"its run {run['dag_run_id']} is still {run['state']}" if run else "no run was triggered"
     raise StackError(f"The DAG {dag_id} did not finish a run for the upload within {timeout:.0f} s: {found}. "
                      f"Look at the run in the Airflow UI ({api.url}) and at .local/logs/airflow.log.")

@@ -1,11 +1,13 @@
 """`make demo`: upload the seed file, wait for the DAG run it triggers, print what happened.
 
-The pieces (upload_file, read_notifications, ledger_rows) are reused by the end-to-end tests.
+The pieces (upload_file, read_notifications, ledger_rows) are reused by the end-to-end tests; the
+Airflow API client is local_stack.airflow_api.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,11 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from imdb_pipeline import ledger
+from imdb_pipeline.config import DAG_ID
 
-from local_stack.airflow_api import AirflowApi, wait_for_dag, wait_for_run
-from local_stack.settings import REPO_ROOT
+from local_stack.airflow_api import RUN_TIMEOUT_SECONDS, AirflowApi, wait_for_dag, wait_for_run
+from local_stack.settings import REPO_ROOT, local_dir
 
 SEED_FILE = REPO_ROOT / "data" / "imdb_movies_rating.csv"
+FINAL_TASK_STATES = {"success", "failed", "skipped", "upstream_failed", "removed"}
+GLUE_TASK_ID = "clean_validate_quarantine"
 
 
 def upload_file(stack: dict, path: Path = SEED_FILE, key: str | None = None) -> dict:
@@ -29,6 +34,64 @@ def upload_file(stack: dict, path: Path = SEED_FILE, key: str | None = None) -> 
     uploaded_at = datetime.now(UTC)
     response = s3.put_object(Bucket=stack["bucket"], Key=key, Body=path.read_bytes())
     return {"bucket": stack["bucket"], "key": key, "etag": response["ETag"].strip('"'), "uploaded_at": uploaded_at}
+
+
+class RunProgress:
+    """Tells each task of a DAG run once it has finished (state, seconds), and after the Glue task the
+    Glue job's own summary lines from its run log (`<glue_runs_dir>/<job run id>/run.log`)."""
+
+    def __init__(self, api: AirflowApi, say, glue_runs_dir: Path, dag_id: str = DAG_ID,
+                 say_waiting_every: float = 30):
+        self.api, self.say, self.glue_runs_dir, self.dag_id = api, say, glue_runs_dir, dag_id
+        self.say_waiting_every = say_waiting_every
+        self._told: set[tuple[str, int]] = set()
+        self._next_wait_report = say_waiting_every
+
+    def report(self, run: dict | None, waited: float) -> None:
+        running = []
+        if run is not None:
+            run_path = f"/api/v2/dags/{self.dag_id}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"
+            instances = self.api.get(f"{run_path}/taskInstances", limit=100)["task_instances"]
+            finished = [ti for ti in instances if ti["state"] in FINAL_TASK_STATES
+                        and (ti["task_id"], ti.get("map_index", -1)) not in self._told]
+            # A task skipped by its upstream short-circuit ends a moment before that upstream does.
+            for ti in sorted(finished, key=lambda ti: (ti["state"] == "skipped", ti.get("end_date") or "")):
+                self._told.add((ti["task_id"], ti.get("map_index", -1)))
+                self.say(f"  task {ti['task_id']:<28} {ti['state']:<16} {ti.get('duration') or 0:7.1f} s")
+                if ti["task_id"] == GLUE_TASK_ID:
+                    self._tell_glue_summary(run_path)
+            running = [ti["task_id"] for ti in instances if ti["state"] in ("running", "deferred", "up_for_retry")]
+        if waited >= self._next_wait_report:
+            self._next_wait_report += self.say_waiting_every
+            what = f"running {', '.join(running)}" if running else (
+                "waiting for the next task" if run else "waiting for the run the upload triggers")
+            self.say(f"  ... {waited:.0f} s: {what}")
+
+    def _tell_glue_summary(self, run_path: str) -> None:
+        try:
+            entry = self.api.get(f"{run_path}/taskInstances/{GLUE_TASK_ID}/xcomEntries/glue_job_run_id")
+        except urllib.error.HTTPError:
+            self.say("       (the Glue task recorded no job run id)")
+            return
+        job_run_id = str(entry["value"]).strip('"')
+        log_path = self.glue_runs_dir / job_run_id / "run.log"
+        if not log_path.exists():
+            self.say(f"       (no Glue run log at {log_path})")
+            return
+        for line in glue_summary_lines(log_path.read_text(errors="replace")):
+            self.say(f"       glue: {line}")
+
+
+# The Glue job's own log records (`%(asctime)s %(levelname)s %(name)s: %(message)s`, loggers under
+# movies_quality), without Spark's lines.
+_GLUE_JOB_RECORD = re.compile(r"^\S+ \S+ (INFO|WARNING|ERROR|CRITICAL) movies_quality[\w.]*: (.*)$")
+
+
+def glue_summary_lines(log_text: str) -> list[str]:
+    """What the Glue job itself said: read, rejected, wrote."""
+    records = (_GLUE_JOB_RECORD.match(line) for line in log_text.splitlines())
+    return [message if level == "INFO" else f"{level} {message}"
+            for level, message in (record.groups() for record in records if record)]
 
 
 def read_notifications(stack: dict, wait_seconds: int = 2) -> list[dict]:
@@ -77,11 +140,13 @@ def run_demo(say=print) -> int:
 
     stack = local_stack.up(say=say)
     api = AirflowApi.for_stack(stack)
+    say(f"waiting for Airflow to parse the DAG {DAG_ID} ...")
     wait_for_dag(api)
     read_notifications(stack, wait_seconds=0)  # start from a clean observer queue
     upload = upload_file(stack)
-    say(f"uploaded {SEED_FILE.name} to s3://{upload['bucket']}/{upload['key']}; waiting for the DAG run ...")
-    run = wait_for_run(api, upload["uploaded_at"])
+    say(f"uploaded {SEED_FILE.name} to s3://{upload['bucket']}/{upload['key']}; waiting for the DAG run "
+        f"(up to {RUN_TIMEOUT_SECONDS} s; follow it in {stack['airflow_url']}) ...")
+    run = wait_for_run(api, upload["uploaded_at"], progress=RunProgress(api, say, local_dir() / "glue-runs"))
     ledger = [row for row in ledger_rows(stack, upload["bucket"], upload["key"]) if row["etag"] == upload["etag"]]
     received = read_notifications(stack)
     # Other runs (the daily sweep) may notify meanwhile: show this run's notifications, which name its

@@ -152,6 +152,45 @@ def install_glue_runner(executor: GlueRunExecutor) -> None:
     FakeJobRun.as_dict = as_dict
 
 
+class CrossOriginGuard:
+    """WSGI middleware refusing browser calls from web pages: a request with an `Origin` header (which
+    browsers add to cross-origin and non-GET requests) outside `allowed_origins` gets 403, and no
+    response carries CORS headers, so a page open in the developer's browser can neither drive the
+    emulator (e.g. start a Glue run) nor read its answers. SDK clients (boto3) send no Origin."""
+
+    def __init__(self, app, allowed_origins: frozenset[str] = frozenset()):
+        self.app = app
+        self.allowed_origins = allowed_origins
+
+    def __call__(self, environ, start_response):
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            def without_cors(status, headers, exc_info=None):
+                kept = [(name, value) for name, value in headers if not name.lower().startswith("access-control-")]
+                return start_response(status, kept, exc_info)
+
+            return self.app(environ, without_cors)
+        if origin in self.allowed_origins:
+            return self.app(environ, start_response)
+        body = f"The local AWS emulator refuses requests from web pages (Origin {origin}).\n".encode()
+        start_response("403 Forbidden", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def install_cross_origin_guard() -> None:
+    """Put CrossOriginGuard in front of moto's server app; origins to allow (for a tool of your own in the
+    browser) come comma-separated from IMDB_EMULATOR_ALLOWED_ORIGINS, none by default."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    allowed = frozenset(filter(None, os.environ.get("IMDB_EMULATOR_ALLOWED_ORIGINS", "").replace(" ", "").split(",")))
+    dispatch = DomainDispatcherApplication.__call__
+
+    def guarded(self, environ, start_response):
+        return CrossOriginGuard(lambda env, respond: dispatch(self, env, respond), allowed)(environ, start_response)
+
+    DomainDispatcherApplication.__call__ = guarded
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -180,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     install_glue_runner(executor)
     install_update_job()
     install_s3_event_fix()
+    install_cross_origin_guard()
     server = ThreadedMotoServer(ip_address=options.host, port=options.port, verbose=False)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())

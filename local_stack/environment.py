@@ -13,6 +13,8 @@ from imdb_pipeline import config
 
 from local_stack.settings import AIRFLOW_USER, DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, REPO_ROOT
 
+OPENLINEAGE_NAMESPACE = "imdb-local"
+
 
 def aws_env(stack: dict) -> dict[str, str]:
     """Plain boto3 (and the Glue runner) talking to the emulator."""
@@ -52,8 +54,8 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "imdb_glue_role": stack["glue_role_name"],
         "imdb_glue_assets_bucket": stack["artifacts_bucket"],
         "imdb_glue_assets_prefix": stack["glue_assets_prefix"],
-        "imdb_quality_min": config.DEFAULTS["imdb_quality_min"],
-        "imdb_quality_max": config.DEFAULTS["imdb_quality_max"],
+        "imdb_quality_min": config.default("imdb_quality_min"),
+        "imdb_quality_max": config.default("imdb_quality_max"),
     }
     return {
         **aws_env(stack),
@@ -80,8 +82,17 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection),
         "AIRFLOW_CONN_REDSHIFT_DEFAULT": json.dumps(warehouse_connection),
         "SODA_CORE_TELEMETRY_ENABLED": "false",
+        # OpenLineage events as JSON lines in a file (the provider is off where no transport is set).
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": OPENLINEAGE_NAMESPACE,
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(openlineage_events_file(airflow_home)), "append": True}),
         **{f"AIRFLOW_VAR_{name.upper()}": value for name, value in variables.items()},
     }
+
+
+def openlineage_events_file(airflow_home: Path) -> Path:
+    """Where the local stack's Airflow appends its OpenLineage events, one JSON document a line."""
+    return airflow_home / "openlineage-events.jsonl"
 
 
 def passwords_file(airflow_home: Path) -> Path:

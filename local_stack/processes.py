@@ -152,12 +152,21 @@ def tail(path: Path | None, lines: int = 30) -> str:
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, log_path: Path | None = None,
-               process: subprocess.Popen | None = None, interval: float = 0.2) -> None:
-    """Poll `check` until true; on timeout or if `process` dies, raise with the end of its log."""
-    deadline = time.monotonic() + timeout
+               process: subprocess.Popen | None = None, interval: float = 0.2,
+               say: Callable[[str], None] | None = None, say_every: float = 10.0) -> None:
+    """Poll `check` until true; on timeout or if `process` dies, raise with the end of its log.
+
+    With `say`, a line every `say_every` seconds tells what is awaited and for how long so far.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+    next_report = started + say_every
     while time.monotonic() < deadline:
         if check():
             return
+        if say is not None and time.monotonic() >= next_report:
+            say(f"           still waiting for {what}: {time.monotonic() - started:.0f} s of at most {timeout:.0f} s")
+            next_report += say_every
         if process is not None and process.poll() is not None:
             raise StackError(f"{what} exited with code {process.returncode} before it was ready. "
                              f"End of {log_path}:\n{tail(log_path)}")

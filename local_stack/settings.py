@@ -55,14 +55,20 @@ def stack_file() -> Path:
 
 def read_stack() -> dict:
     """The description `make up` wrote: endpoints, names, DSN and login. Fails clearly if absent."""
+    from local_stack.processes import StackError
+
     path = stack_file()
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: start the stack first with `make up`")
+        raise StackError(f"no local stack is running ({path} is missing): start it with `make up`")
     return json.loads(path.read_text())
 
 
 def write_stack(stack: dict) -> Path:
+    """Write the stack's description, readable by its owner only: it holds the Airflow admin's password."""
     path = stack_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stack, indent=2, sort_keys=True) + "\n")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file left by an older version keeps its wider mode otherwise
+    with os.fdopen(descriptor, "w") as file:
+        file.write(json.dumps(stack, indent=2, sort_keys=True) + "\n")
     return path

@@ -53,7 +53,7 @@ def _require_free_port(service: str, port: int) -> None:
 
 
 def _start_service(service: str, port: int, argv: list[str], ready_url: str, timeout: float,
-                   env: dict[str, str] | None = None, ready=None) -> bool:
+                   env: dict[str, str] | None = None, ready=None, say=print) -> bool:
     """Start the service unless it already runs; wait until it answers. True if started now."""
     pids = _pid_files()
     record = pids.running(service)
@@ -66,8 +66,9 @@ def _start_service(service: str, port: int, argv: list[str], ready_url: str, tim
     log_path = local_dir() / "logs" / f"{service}.log"
     process = spawn(argv, log_path, env=env, cwd=REPO_ROOT)
     pids.write(service, process.pid, port, log_path)
+    say(f"{service:<10} starting; waiting until it answers (up to {timeout:.0f} s, log {log_path})")
     try:
-        wait_until(ready or (lambda: http_ok(ready_url)), timeout, f"the {service}", log_path, process)
+        wait_until(ready or (lambda: http_ok(ready_url)), timeout, f"the {service}", log_path, process, say=say)
     except StackError:
         pids.stop(service)
         raise
@@ -97,15 +98,18 @@ def up(with_airflow: bool = True, say=print) -> dict:
     started = _start_service(
         "emulator", ports.emulator,
         [sys.executable, "-m", "local_stack.emulator", "--port", str(ports.emulator), "--state-dir", str(local)],
-        f"{endpoint_url}/moto-api/", EMULATOR_START_TIMEOUT,
+        f"{endpoint_url}/moto-api/", EMULATOR_START_TIMEOUT, say=say,
     )
     say(f"emulator   {'started' if started else 'running'} at {endpoint_url}")
+    if not postgres.status(_postgres_dir()).running:
+        say(f"postgres   starting on port {ports.postgres}")
     try:
         warehouse_dsn = postgres.start(_postgres_dir(), ports.postgres)
     except postgres.PostgresServerError as error:
         raise StackError(f"{error}\n(the warehouse port comes from IMDB_POSTGRES_PORT)") from error
     say(f"postgres   running at {warehouse_dsn}")
     stack = {"aws_endpoint_url": endpoint_url, "aws_region": REGION, "warehouse_dsn": warehouse_dsn}
+    say("provisioning the emulator's AWS resources and the warehouse schema ...")
     stack.update(provision_aws(endpoint_url, REGION))
     statements = provision_warehouse(warehouse_dsn)
     say(f"provisioned AWS resources and {statements} warehouse DDL statements")
@@ -121,10 +125,13 @@ def up(with_airflow: bool = True, say=print) -> dict:
         started = _start_service(
             "airflow", ports.airflow, [sys.executable, "-m", "airflow", "standalone"], "",
             AIRFLOW_START_TIMEOUT, env={**os.environ, **airflow_env(stack)},
-            ready=lambda: airflow_ready(stack["airflow_url"]),
+            ready=lambda: airflow_ready(stack["airflow_url"]), say=say,
         )
         say(f"airflow    {'started' if started else 'running'} at {stack['airflow_url']} "
             f"(user {AIRFLOW_USER}, password {stack['airflow_password']})")
+    from local_stack.doctor import require_healthy
+
+    require_healthy(stack, with_airflow=with_airflow, say=say)
     say(f"stack description: {stack_file()}")
     return stack
 

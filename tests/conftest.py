@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.emulator",
     "tests.fixtures.warehouse",
+    "tests.fixtures.registry",
 ]

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry import package_registry  # noqa: F401 - fixture
-
 pytestmark = [pytest.mark.emulator, pytest.mark.timeout(600)]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +25,8 @@ def make(targets: list[str], emulator, bundle_dir: Path) -> subprocess.Completed
     )
 
 
-def test_make_deploy_creates_the_stack_and_uploads_the_bundle(emulator, tmp_path, package_registry):  # noqa: F811
+@pytest.mark.registry
+def test_make_deploy_creates_the_stack_and_uploads_the_bundle(emulator, tmp_path):
     first = make(["deploy"], emulator, tmp_path / "mwaa")
     assert first.returncode == 0, first.stdout + first.stderr
     again = make(["deploy"], emulator, tmp_path / "mwaa")

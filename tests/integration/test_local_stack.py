@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from local_stack import stack
+from local_stack import doctor, stack
 from local_stack.processes import StackError, free_port, is_alive
 
 pytestmark = [pytest.mark.emulator, pytest.mark.postgres]
@@ -44,6 +44,9 @@ def test_up_is_idempotent_status_reports_and_down_leaves_nothing(stack_environme
     assert described["raw_events_queue_url"].endswith("/imdb-raw-object-created")
     assert json.loads((local / "run" / "emulator.pid").read_text())["pid"] == emulator_pid
     assert any(line.startswith("emulator   running at") for line in lines)
+    # `make up` ends with the doctor's check of the settings Airflow gets and of each service.
+    assert any(line.startswith("doctor     settings and connections valid") for line in lines)
+    assert doctor.diagnose(described, with_airflow=False) == []
     running = {row["service"]: row["running"] for row in stack.status()}
     assert running == {"emulator": True, "postgres": True, "airflow": False}
 

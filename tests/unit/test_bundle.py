@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.registry import package_registry  # noqa: F401 - fixture
-
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MWAA_CONSTRAINTS = "/usr/local/airflow/dags/constraints.txt"
@@ -74,7 +72,8 @@ def test_startup_sh_turns_imdb_configuration_options_into_airflow_variables(bund
 
 
 @pytest.mark.timeout(180)
-def test_the_bundled_requirements_resolve_for_mwaa(bundle, package_registry):  # noqa: F811
+@pytest.mark.registry
+def test_the_bundled_requirements_resolve_for_mwaa(bundle):
     requirements = bundle / "requirements-resolve.txt"
     requirements.write_text((bundle / "requirements.txt").read_text().replace(
         MWAA_CONSTRAINTS, str(bundle / "dags" / "constraints.txt")))

@@ -97,14 +97,15 @@ def test_local_deployment_keeps_only_what_the_emulator_can_hold():
 
 def test_mwaa_gets_every_pipeline_setting_and_airflow_3_3_1():
     sys.path.insert(0, str(REPO / "dags"))
-    from imdb_pipeline.config import DEFAULTS
+    from imdb_pipeline.config import SETTINGS
 
     environment = render().properties("AirflowEnvironmentResource")
     options = environment["AirflowConfigurationOptions"]
     given = {f"imdb_{key.removeprefix('imdb.')}" for key in options if key.startswith("imdb.")}
 
     assert environment["AirflowVersion"] == "3.3.1"
-    assert set(DEFAULTS) <= given, sorted(set(DEFAULTS) - given)
+    names = {setting.name for setting in SETTINGS}
+    assert names <= given, sorted(names - given)
     assert options["imdb.queue_url"].endswith("/imdb-raw-object-created")
 
 

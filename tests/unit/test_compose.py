@@ -75,6 +75,7 @@ def test_airflow_gets_the_same_connections_and_variables_as_the_local_stack():
         "aws_endpoint_url": "http://127.0.0.1:5055", "aws_region": "us-east-1",
         "warehouse_dsn": "postgresql://postgres@127.0.0.1:5433/postgres", "bucket": "imdb-quality-local",
         "raw_prefix": "raw/", "processed_prefix": "processed/", "glue_assets_prefix": "glue/",
+        "artifacts_bucket": "imdb-quality-artifacts-local",
         "raw_events_queue_url": "http://127.0.0.1:5055/123456789012/imdb-raw-object-created",
         "notifications_topic_arn": "arn:aws:sns:us-east-1:123456789012:imdb-pipeline-notifications",
         "glue_job_name": "imdb-movies-quality-ingestion", "glue_role_name": "imdb-glue-job-role",
@@ -93,3 +94,55 @@ def test_airflow_gets_the_same_connections_and_variables_as_the_local_stack():
     for name in ("AIRFLOW_CONN_AWS_DEFAULT", "AIRFLOW_CONN_REDSHIFT_DEFAULT"):
         assert json.loads(compose[name])["conn_type"] == json.loads(local[name])["conn_type"]
     assert json.loads(compose["AIRFLOW_CONN_AWS_DEFAULT"])["extra"]["endpoint_url"] == "http://emulator:5055"
+
+
+COMPOSE_TEXT = (REPO / "docker-compose.yaml").read_text()
+
+
+@pytest.mark.parametrize("service", [name for name, service in COMPOSE["services"].items() if "ports" in service])
+def test_ports_are_published_on_loopback_only(service):
+    for mapping in COMPOSE["services"][service]["ports"]:
+        assert isinstance(mapping, str) and mapping.startswith("127.0.0.1:"), (service, mapping)
+
+
+def test_passwords_come_from_the_environment_without_defaults():
+    # Compose's interpolation: ${VAR:?message} refuses to start when VAR is unset or empty.
+    references = re.findall(r"(?<!\$)\$\{(\w*PASSWORD\w*)([^}]*)\}", COMPOSE_TEXT)
+    assert {name for name, _ in references} == {"POSTGRES_PASSWORD", "AIRFLOW_ADMIN_PASSWORD"}
+    for name, rest in references:
+        assert rest.startswith(":?set "), f"${{{name}{rest}}} must be required (:?), with a message"
+    # Inside containers ($$ escapes compose) the variables are used as given, never with a fallback.
+    assert not re.search(r"\$\$\{\w*PASSWORD\w*:-", COMPOSE_TEXT)
+    assert "airflow:${POSTGRES_PASSWORD:?" in COMPOSE["services"]["airflow"]["environment"][
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+
+
+def test_the_non_root_init_can_write_the_auth_volume():
+    """A new named volume takes its mount point's owner from the image: the Dockerfile must create the
+    folder and give it to the airflow user before switching to it, and airflow-init must not run as root."""
+    init = COMPOSE["services"]["airflow-init"]
+    (target,) = [volume.split(":")[1] for volume in init["volumes"] if volume.startswith("airflow-auth:")]
+    assert "airflow-auth" in COMPOSE["volumes"]
+    assert "user" not in init
+    assert f"> {target}/" in " ".join(init["command"])
+    dockerfile = (REPO / init["build"]["context"] / init["build"]["dockerfile"]).read_text()
+    before_user_switch = dockerfile.split("\nUSER airflow\n")[0]
+    (prepare,) = [line for line in before_user_switch.splitlines() if f"mkdir -p {target}" in line]
+    assert re.search(rf"chown -R airflow: ({re.escape(target)}|{re.escape(MWAA_HOME)})( |$)", prepare), prepare
+
+
+def test_lineage_is_configured_as_in_the_local_stack():
+    local = airflow_env({"aws_endpoint_url": "http://127.0.0.1:5055", "aws_region": "us-east-1",
+                         "warehouse_dsn": "postgresql://postgres@127.0.0.1:5433/postgres", "bucket": "b",
+                         "raw_prefix": "raw/", "processed_prefix": "processed/", "glue_assets_prefix": "glue/",
+        "artifacts_bucket": "imdb-quality-artifacts-local",
+                         "raw_events_queue_url": "q", "notifications_topic_arn": "t", "glue_job_name": "j",
+                         "glue_role_name": "r", "airflow_home": "/tmp/airflow", "airflow_url": "http://127.0.0.1:8080",
+                         "airflow_user": "admin"})
+    compose = COMPOSE["services"]["airflow"]["environment"]
+    lineage = sorted(name for name in local if name.startswith("AIRFLOW__OPENLINEAGE__"))
+    assert lineage == sorted(name for name in compose if name.startswith("AIRFLOW__OPENLINEAGE__"))
+    assert compose["AIRFLOW__OPENLINEAGE__NAMESPACE"] == local["AIRFLOW__OPENLINEAGE__NAMESPACE"]
+    transport = json.loads(compose["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+    assert transport["type"] == json.loads(local["AIRFLOW__OPENLINEAGE__TRANSPORT"])["type"] == "file"
+    assert transport["log_file_path"].startswith(f"{MWAA_HOME}/")

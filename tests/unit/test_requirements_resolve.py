@@ -1,8 +1,8 @@
 """requirements.txt must install on MWAA 3.3.1: it has to resolve against the project's edited constraints.
 
-NEEDS THE PACKAGE REGISTRY (PyPI): `uv pip compile` reads package metadata from it, for Python 3.12
-(MWAA 3.3.1's interpreter) on manylinux x86_64, without installing anything. About 10 s per
-resolution with a cold cache.
+Needs the package registry (PyPI), hence marked `registry` (skipped when it is unreachable, left out of
+`make test-fast`): `uv pip compile` reads package metadata from it, for Python 3.12 (MWAA 3.3.1's
+interpreter) on manylinux x86_64, without installing anything. About 10 s per resolution with a cold cache.
 """
 
 import re
@@ -19,7 +19,7 @@ CONSTRAINT_LINE = re.compile(r"^--constraint\s+\S+\s*$", re.MULTILINE)
 # The edits of dags/constraints.txt over MWAA's (Airflow's) constraints, each for soda-core 4.x.
 UPSTREAM_PINS = {"ruamel.yaml": ("0.18.17", "0.19.1"), "requests": ("2.33.1", "2.34.2")}
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.registry, pytest.mark.timeout(180)]
 
 
 def compile_requirements(tmp_path: Path, constraints: Path) -> subprocess.CompletedProcess:
