@@ -279,6 +279,9 @@ with DAG(
             "--quality_max": config.template("imdb_quality_max"),
         },
         deferrable=True,
+        # The job's driver log (CloudWatch /aws-glue/jobs/output and /error; the emulator writes them
+        # too) is forwarded into this task's log by the deferred trigger.
+        verbose=True,
         waiter_delay=10,
         waiter_max_attempts=360,
         # Longer than the waiter budget, so the operator reports the run's end, not a kill.

@@ -97,6 +97,7 @@ def dag_facts(airflow_env) -> dict:
                 "update_config": glue.update_config,
                 "waiter_budget": glue.waiter_delay * glue.waiter_max_attempts,
                 "stop_job_run_on_kill": glue.stop_job_run_on_kill,
+                "verbose": glue.verbose,
             }},
             "timetable": type(timetable).__name__,
             "time_part": type(timetable.timetable).__name__,
@@ -173,6 +174,10 @@ def test_nothing_can_block_later_runs_for_ever(dag_facts):
     assert 0 < kwargs["Timeout"] * 60 < glue["waiter_budget"]
     assert dag_facts["tasks"]["clean_validate_quarantine"]["execution_timeout"] > glue["waiter_budget"]
     assert glue["stop_job_run_on_kill"] is True
+
+
+def test_the_glue_jobs_own_log_goes_to_the_task_log(dag_facts):
+    assert dag_facts["glue"]["verbose"] is True
 
 
 def test_files_landing_during_a_run_get_a_follow_up_run(dag_facts):

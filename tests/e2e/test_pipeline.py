@@ -137,6 +137,16 @@ def test_seed_file_upload_runs_the_pipeline_by_itself(stack, api):
     assert "loaded: 999, quarantined: 1" in notice["message"]
 
 
+def test_the_glue_jobs_own_log_is_in_the_airflow_task_log(stack, api):
+    (run,) = [run for run in api.get(f"/api/v2/dags/{DAG_ID}/dagRuns", limit=100)["dag_runs"]
+              if run["run_type"] == "asset_triggered"][:1]  # fmt: skip
+    run_path = f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"
+    log = api.get(f"{run_path}/taskInstances/clean_validate_quarantine/logs/1", full_content="true")
+    text = json.dumps(log)
+    # The job's summary line, as the emulator wrote the run's driver log to CloudWatch Logs.
+    assert "1000 rows in, 999 valid, 1 quarantined" in text
+
+
 def test_same_file_again_loads_nothing(stack, api):
     before = query(stack, "select count(*) from movies.rating_history")
     upload = upload_file(stack, SEED_FILE)
