@@ -47,10 +47,15 @@ def read_only(conn: Any) -> Iterator[Any]:
             cursor.close()
 
 
+def _value(value: Any) -> Any:
+    # Decimals (ratings, averages) as floats: JSON numbers in the API, plain numbers in charts.
+    return float(value) if isinstance(value, Decimal) else value
+
+
 def _rows(cursor: Any, sql: str, params: Any = None) -> list[dict]:
     cursor.execute(sql, params)
     names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return [dict(zip(names, map(_value, row), strict=True)) for row in cursor.fetchall()]
 
 
 def _in_list(name: str, values: list[str]) -> str:

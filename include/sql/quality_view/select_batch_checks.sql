@@ -1,5 +1,5 @@
 -- The quality gate's verdicts (one row per contract and check) of the given batches. Read-only.
--- Parameters: the batch ids, spliced in as one placeholder each where {batch_ids} stands.
+-- Parameters: the batch ids, one placeholder each (the view writes them into the in-list).
 select
     results.batch_id,
     results.contract,

@@ -1,5 +1,5 @@
 -- The ledger rows (one per source object) of the given batches. Read-only.
--- Parameters: the batch ids, spliced in as one placeholder each where {batch_ids} stands.
+-- Parameters: the batch ids, one placeholder each (the view writes them into the in-list).
 select
     ledger.batch_id,
     ledger.bucket,
