@@ -32,6 +32,11 @@ def sql_text(name: str) -> str:
     return (settings.sql_dir() / name).read_text(encoding="utf-8")
 
 
+# PostgreSQL's default work_mem (4 MB) spills the view's aggregations over 1 M movies to disk;
+# Redshift sizes query memory itself (and has no such setting).
+POSTGRES_WORK_MEM = "64MB"
+
+
 @contextmanager
 def read_only(conn: Any) -> Iterator[Any]:
     """A cursor in a read-only transaction (PostgreSQL and Redshift), rolled back afterwards."""
@@ -39,6 +44,8 @@ def read_only(conn: Any) -> Iterator[Any]:
     cursor = conn.cursor()
     try:
         cursor.execute("begin read only")
+        if type(conn).__module__.startswith(("psycopg2", "psycopg")):
+            cursor.execute(f"set local work_mem = '{POSTGRES_WORK_MEM}'")
         yield cursor
     finally:
         try:

@@ -1,13 +1,15 @@
 -- How each movie's rating and votes moved over the period [start_at, end_at), from rating_history:
 -- its last record in the period against its last record before the period (or, for a movie first
--- recorded in the period, its first record in it). Movies with one record only have not moved.
+-- recorded in the period, its first record in it). Only a movie with a 'changed' record in the
+-- period can have moved: the others are looked up no further.
 -- Only the row_limit largest moves of each kind (by absolute size) are returned. Read-only.
 -- Parameters: start_at, end_at, row_limit.
 with period_movies as (
     select history.movie_id
     from movies.rating_history as history
     where
-        history.observed_at >= %(start_at)s
+        history.change_type = 'changed'
+        and history.observed_at >= %(start_at)s
         and history.observed_at < %(end_at)s
     group by history.movie_id
 ),
