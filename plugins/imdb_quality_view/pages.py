@@ -33,7 +33,9 @@ def _text(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, Decimal | float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+        # Ratings keep their one decimal (9.0, not 9); averages and changes show up to two.
+        text = f"{value:,.2f}".rstrip("0")
+        return text + "0" if text.endswith(".") else text
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)

@@ -9,6 +9,7 @@ chart drew its data points. Screenshots go to test-artifacts/screenshots/ (kept 
 from __future__ import annotations
 
 import shutil
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,14 +17,47 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from local_stack.demo import SEED_FILE, upload_file, wait_for_run
-from tests.e2e.test_pipeline import api, complete_rows, seed_rows, stack, write_csv  # noqa: F401 (fixtures)
+from local_stack.demo import SEED_FILE, AirflowApi, upload_file, wait_for_dag, wait_for_run
+from local_stack.processes import free_port
+from tests.e2e.test_pipeline import complete_rows, seed_rows, write_csv
 
 pytestmark = [pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DAG_ID = "imdb_quality_ingest"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """The local stack as tests/e2e/test_pipeline.py starts it (own state directory and ports), but
+    patient with an API server slow to answer its first requests on a busy machine."""
+    from local_stack import stack as local_stack
+
+    state_dir = tempfile.mkdtemp(prefix="imdb-e2e-view-")
+    settings = {"IMDB_LOCAL_DIR": state_dir, "IMDB_EMULATOR_PORT": str(free_port()),
+                "IMDB_POSTGRES_PORT": str(free_port()), "IMDB_AIRFLOW_PORT": str(free_port())}  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(name, value)
+        try:
+            description = local_stack.up(say=lambda line: print(line, flush=True))
+            for attempt in range(3):
+                try:
+                    wait_for_dag(AirflowApi.for_stack(description), timeout=300)
+                    break
+                except TimeoutError:
+                    if attempt == 2:
+                        raise
+            yield description
+        finally:
+            local_stack.down()
+            shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def api(stack) -> AirflowApi:
+    return AirflowApi.for_stack(stack)
 
 
 def query(described: dict, sql: str, params: tuple = ()) -> list[tuple]:
@@ -38,7 +72,7 @@ def query(described: dict, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def loaded(stack, api, tmp_path_factory):  # noqa: F811 (fixtures imported above)
+def loaded(stack, api, tmp_path_factory):
     """The seed, then 10 changed ratings and 5 new movies, each loaded by the run its upload triggers."""
     seed = upload_file(stack, SEED_FILE)
     seed_run = wait_for_run(api, seed["uploaded_at"])
@@ -58,7 +92,7 @@ def loaded(stack, api, tmp_path_factory):  # noqa: F811 (fixtures imported above
 
 
 @pytest.fixture(scope="module")
-def browser(stack):  # noqa: F811
+def browser(stack):
     """Headless Chromium logged in to Airflow through its login form."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -127,14 +161,14 @@ def number(text: str) -> int:
     return int(text.replace(",", ""))
 
 
-def test_view_is_refused_without_login(stack):  # noqa: F811
+def test_view_is_refused_without_login(stack):
     for path in ("/imdb-quality/batches", "/imdb-quality/api/batches"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(stack["airflow_url"] + path, timeout=30)
         assert refused.value.code == 401
 
 
-def test_batches_page_in_the_airflow_ui_shows_the_seed_batch(stack, loaded, browser):  # noqa: F811
+def test_batches_page_in_the_airflow_ui_shows_the_seed_batch(stack, loaded, browser):
     url = stack["airflow_url"]
     open_page(browser, f"{url}/plugin/imdb-quality", "table#batches", "01-ui-nav-batches.png", frame=True)
     rows = {row["batch_id"]: row for row in table_rows(browser, "batches")}
@@ -148,7 +182,7 @@ def test_batches_page_in_the_airflow_ui_shows_the_seed_batch(stack, loaded, brow
     assert seed["statuses_text"] == "loaded"
 
 
-def test_dag_run_tab_shows_the_runs_batch_and_links_back(stack, loaded, browser):  # noqa: F811
+def test_dag_run_tab_shows_the_runs_batch_and_links_back(stack, loaded, browser):
     from selenium.webdriver.common.by import By
 
     run_url = f"{stack['airflow_url']}/dags/{DAG_ID}/runs/{loaded['seed_run']}"
@@ -159,7 +193,7 @@ def test_dag_run_tab_shows_the_runs_batch_and_links_back(stack, loaded, browser)
     assert link.text == loaded["seed_run"]
 
 
-def test_quarantine_explorer_shows_apollo_13(stack, loaded, browser):  # noqa: F811
+def test_quarantine_explorer_shows_apollo_13(stack, loaded, browser):
     url = f"{stack['airflow_url']}/imdb-quality/quarantine?batch_id={loaded['seed_batch']}"
     open_page(browser, url, "table#quarantined-rows", "03-quarantine.png")
     (row,) = table_rows(browser, "quarantined-rows")
@@ -169,7 +203,7 @@ def test_quarantine_explorer_shows_apollo_13(stack, loaded, browser):  # noqa: F
     assert chart_points(browser) == {"chart-quarantine-reasons": 1}
 
 
-def test_trends_page_matches_the_ledger_and_draws_every_chart(stack, loaded, browser):  # noqa: F811
+def test_trends_page_matches_the_ledger_and_draws_every_chart(stack, loaded, browser):
     open_page(browser, f"{stack['airflow_url']}/imdb-quality/trends", "table#trends", "04-trends.png")
     (today,) = [row for row in table_rows(browser, "trends") if number(row["rows_loaded"]) > 0][-1:]
     ((rows_loaded, quarantined),) = query(
@@ -183,13 +217,13 @@ def test_trends_page_matches_the_ledger_and_draws_every_chart(stack, loaded, bro
     assert all(count >= 1 for count in points.values()), points
 
 
-def test_ratings_page_shows_the_top_movie_and_the_changes(stack, loaded, browser):  # noqa: F811
+def test_ratings_page_shows_the_top_movie_and_the_changes(stack, loaded, browser):
     open_page(browser, f"{stack['airflow_url']}/imdb-quality/ratings", "table#top-movies", "05-ratings.png")
     ((top_title, top_rating),) = query(
         stack, "select series_title, imdb_rating from movies.imdb_movies"
         " order by imdb_rating desc, no_of_votes desc, movie_id limit 1")  # fmt: skip
     first = table_rows(browser, "top-movies")[0]
-    assert (first["series_title"], first["imdb_rating"]) == (top_title, str(top_rating))
+    assert (first["series_title"], first["imdb_rating"]) == (top_title, str(top_rating))  # e.g. 9.2
     changed_titles = {row["Series_Title"] for row in loaded["changed"]}
     assert {row["series_title"] for row in table_rows(browser, "rating-changes")} == changed_titles
     assert {row["rating_change"] for row in table_rows(browser, "rating-changes")} == {"-0.5"}
