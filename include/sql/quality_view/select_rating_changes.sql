@@ -77,7 +77,7 @@ ranked_moves as (
 select
     ranked_moves.movie_id,
     movie.series_title,
-    movie.released_year,
+    cast(movie.released_year as varchar(4)) as released_year,
     ranked_moves.rating_before,
     ranked_moves.rating_after,
     ranked_moves.rating_change,

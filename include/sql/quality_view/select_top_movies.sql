@@ -1,7 +1,7 @@
 -- The highest-rated movies (ties: more votes first). Read-only. Parameters: row_limit.
 select
     movie.series_title,
-    movie.released_year,
+    cast(movie.released_year as varchar(4)) as released_year,
     movie.director,
     movie.primary_genre,
     movie.imdb_rating,
