@@ -193,7 +193,7 @@ def run_demo(say=print) -> int:
 def quality_view_url(airflow_url: str, run_id: str, dag_id: str = DAG_ID) -> str:
     """The "IMDb batch" tab (plugins/imdb_quality_plugin.py) of the run in the Airflow UI.
 
-    Run ids keep their ':' and '+' as the UI's own run links do (e.g. asset_triggered__2026-11-26T08:06:49+00:00_x).
+    Run ids keep their ':' and '+' (asset_triggered__2026-11-26T08:06:49+00:00_x): the form the browser test opens.
     """
     return f"{airflow_url}/dags/{dag_id}/runs/{urllib.parse.quote(run_id, safe=':+')}/plugin/imdb-batch"
 
