@@ -434,3 +434,23 @@ def test_pages_render_the_figures_and_charts_with_points(client, loaded):
     assert points["chart-top-movies"] == 10 and points["chart-rating-changes"] == 10
     assert points["chart-vote-changes"] == 10 and points["chart-top-directors"] == 10
     assert points["chart-top-genres"] == 20
+
+
+def test_ratings_follow_a_new_load(client, loaded):
+    """Last in this module: it changes the warehouse. Ratings are cached until the ledger changes."""
+    period = {"start": DAYS["update"].isoformat(), "end": TODAY.isoformat()}
+    before = client.json("/imdb-quality/api/ratings", **period)["top_movies"][0]["series_title"]
+    title = loaded["new"][0]["Series_Title"]
+    assert before != title
+
+    def execute(sql: str, params: tuple) -> None:
+        with psycopg2.connect(loaded["dsn"]) as conn, conn.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    execute("update movies.imdb_movies set imdb_rating = 9.9 where series_title = %s", (title,))
+    # A change outside a load (no ledger change) is not seen until the cache expires...
+    assert client.json("/imdb-quality/api/ratings", **period)["top_movies"][0]["series_title"] == before
+    execute("insert into movies.load_ledger (batch_id, bucket, object_key, etag, status, rows_in, rows_loaded,"
+            " rows_quarantined) values ('b-late', %s, 'raw/late.csv', 'e9', 'loaded', 1, 1, 0)", (BUCKET,))
+    # ... a load is seen at once.
+    assert client.json("/imdb-quality/api/ratings", **period)["top_movies"][0]["series_title"] == title
