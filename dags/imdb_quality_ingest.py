@@ -202,6 +202,16 @@ with DAG(
             results = quality.verify_target(conn, config.WAREHOUSE_CONN_ID, batch["batch_id"])
             return quality.record_verdicts(conn, _s3_client(), batch["output_uri"], results, "dq_results_target.json")
 
+    @task(outlets=[imdb_movies_table])
+    def publish_batch_figures(batch: dict, *, outlet_events) -> dict:
+        """The merged table's asset event carries the batch's figures (Airflow's Assets view shows them)."""
+        from imdb_pipeline import batch_figures, db
+
+        with db.connect(config.WAREHOUSE_CONN_ID) as conn:
+            figures = batch_figures.batch_figures(conn, batch["batch_id"])
+        outlet_events[imdb_movies_table].extra = figures
+        return figures
+
     @task.short_circuit(ignore_downstream_trigger_rules=False)
     def athena_configured() -> bool:
         """Athena partitions are registered on AWS only (the local emulator runs no Athena SQL)."""
@@ -301,7 +311,6 @@ with DAG(
         # handler fails (and so rolls back) a merge whose batch has nothing verified.
         autocommit=False,
         handler=check_merge_result,
-        outlets=[imdb_movies_table],
     )
     target_results = verify_merged_table(batch)
 
@@ -346,6 +355,7 @@ with DAG(
         gate_results,
         merge_imdb_movies,
         target_results,
+        publish_batch_figures(batch),
         refresh_marts,
     )
     chain(refresh_marts, athena_configured(), add_athena_partition, notice)

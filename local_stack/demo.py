@@ -167,8 +167,18 @@ def run_demo(say=print) -> int:
         say(f"notification {notification['subject'] or ''}\n{_indent(notification['message'])}")
     say(f"Airflow UI   {stack['airflow_url']}  (user {stack['airflow_user']}, "
         f"password {stack['airflow_password']})")
+    say(f"quality view {quality_view_url(stack['airflow_url'], run['dag_run_id'])}  (this run's batch; "
+        "all batches under Browse > IMDb quality)")
     say("stop with    make down")
     return 0 if run["state"] == "success" else 1
+
+
+def quality_view_url(airflow_url: str, run_id: str, dag_id: str = DAG_ID) -> str:
+    """The "IMDb batch" tab (plugins/imdb_quality_plugin.py) of the run in the Airflow UI.
+
+    Run ids keep their ':' and '+' (asset_triggered__2026-11-26T08:06:49+00:00_x): the form the browser test opens.
+    """
+    return f"{airflow_url}/dags/{dag_id}/runs/{urllib.parse.quote(run_id, safe=':+')}/plugin/imdb-batch"
 
 
 def _indent(text: str) -> str:

@@ -156,7 +156,10 @@ def test_pipeline_parts_and_order(dag_facts):
     assert "load_staging" in tasks["quality_gate"]["upstream"]
     assert "clean_validate_quarantine" in tasks["load_staging"]["upstream"]
     assert "wait_for_objects" in tasks["publish_glue_code"]["upstream"]
-    assert tasks["merge_imdb_movies"]["outlets"] == ["warehouse.movies.imdb_movies"]
+    # One asset event per merged batch, carrying its figures, once the merged table is verified.
+    assert tasks["publish_batch_figures"]["outlets"] == ["warehouse.movies.imdb_movies"]
+    assert tasks["merge_imdb_movies"]["outlets"] == []
+    assert "verify_merged_table" in tasks["publish_batch_figures"]["upstream"]
 
 
 def test_nothing_can_block_later_runs_for_ever(dag_facts):
