@@ -37,7 +37,8 @@ class AirflowApi:
             headers["Authorization"] = f"Bearer {self._access_token()}"
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
-        with urllib.request.urlopen(request, timeout=30) as response:
+        # Generous: on a loaded 2-core machine the API server may take tens of seconds to answer.
+        with urllib.request.urlopen(request, timeout=90) as response:
             return json.load(response)
 
     def _access_token(self) -> str:
