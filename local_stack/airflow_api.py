@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from imdb_pipeline.config import DAG_ID
 
@@ -84,27 +84,34 @@ def wait_for_dag(api: AirflowApi, dag_id: str = DAG_ID, timeout: float = 120) ->
     raise StackError(f"Airflow has not parsed the DAG {dag_id} after {timeout:.0f} s: see .local/logs/airflow.log")
 
 
-def wait_for_run(api: AirflowApi, after: datetime, dag_id: str = DAG_ID,
-                 timeout: float = RUN_TIMEOUT_SECONDS, progress=None,
-                 poll_seconds: float = 3) -> dict:
-    """The first asset-triggered run of the DAG queued after `after`, once it has finished.
+def wait_for_upload(api: AirflowApi, batches_holding_upload, dag_id: str = DAG_ID,
+                    timeout: float = RUN_TIMEOUT_SECONDS, progress=None, poll_seconds: float = 3) -> dict:
+    """The DAG run that took an uploaded file, once that run has finished.
 
-    With `progress` (local_stack.demo.RunProgress), each task is told as it finishes, and the wait
-    itself every half minute.
+    An asset event only wakes the DAG up: the run that takes a file may be the event's own, a sweep
+    or a follow-up run, so the file's batch tells: `batches_holding_upload()` gives the batch ids of
+    the ledger rows of the uploaded version (newest first), and a batch id starts with its run's
+    `run_after`. With `progress` (local_stack.demo.RunProgress), each task is told as it finishes.
     """
     started = time.monotonic()
     deadline = started + timeout
     run = None
     while time.monotonic() < deadline:
-        runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns", order_by="run_after", limit=100,
-                       run_after_gte=after.isoformat())["dag_runs"]
-        triggered = [candidate for candidate in runs if candidate["run_type"] == "asset_triggered"]
-        run = triggered[0] if triggered else None
+        runs = [found for batch_id in batches_holding_upload() if (found := run_of_batch(api, batch_id, dag_id))]
+        run = runs[0] if runs else None
         if progress is not None:
             progress.report(run, time.monotonic() - started)
         if run and run["state"] in FINAL_RUN_STATES:
             return run
         time.sleep(poll_seconds)
-    found = f"its run {run['dag_run_id']} is still {run['state']}" if run else "no run was triggered"
+    found = f"its run {run['dag_run_id']} is still {run['state']}" if run else "no run took it"
     raise StackError(f"The DAG {dag_id} did not finish a run for the upload within {timeout:.0f} s: {found}. "
-                     f"Look at the run in the Airflow UI ({api.url}) and at .local/logs/airflow.log.")
+                     f"Look at the runs in the Airflow UI ({api.url}) and at .local/logs/airflow.log.")
+
+
+def run_of_batch(api: AirflowApi, batch_id: str, dag_id: str = DAG_ID) -> dict | None:
+    """The run whose batch `batch_id` is (the id starts with the run's run_after, to the second)."""
+    run_after = datetime.strptime(batch_id.split("-", 1)[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    runs = api.get(f"/api/v2/dags/{dag_id}/dagRuns", run_after_gte=run_after.isoformat(),
+                   run_after_lte=(run_after + timedelta(seconds=1)).isoformat(), limit=10)["dag_runs"]
+    return runs[0] if runs else None

@@ -17,7 +17,7 @@ from pathlib import Path
 from imdb_pipeline import ledger
 from imdb_pipeline.config import DAG_ID
 
-from local_stack.airflow_api import RUN_TIMEOUT_SECONDS, AirflowApi, wait_for_dag, wait_for_run
+from local_stack.airflow_api import RUN_TIMEOUT_SECONDS, AirflowApi, wait_for_dag, wait_for_upload
 from local_stack.settings import REPO_ROOT, local_dir
 
 SEED_FILE = REPO_ROOT / "data" / "imdb_movies_rating.csv"
@@ -122,6 +122,12 @@ def ledger_rows(stack: dict, bucket: str, key: str) -> list[dict]:
         connection.close()
 
 
+def batches_holding(stack: dict, upload: dict) -> list[str]:
+    """The batch ids of the ledger rows of an uploaded object version, newest first."""
+    return [row["batch_id"] for row in ledger_rows(stack, upload["bucket"], upload["key"])
+            if row["etag"] == upload["etag"]]  # fmt: skip
+
+
 def movies_in_warehouse(stack: dict) -> int:
     import psycopg2
 
@@ -146,7 +152,8 @@ def run_demo(say=print) -> int:
     upload = upload_file(stack)
     say(f"uploaded {SEED_FILE.name} to s3://{upload['bucket']}/{upload['key']}; waiting for the DAG run "
         f"(up to {RUN_TIMEOUT_SECONDS} s; follow it in {stack['airflow_url']}) ...")
-    run = wait_for_run(api, upload["uploaded_at"], progress=RunProgress(api, say, local_dir() / "glue-runs"))
+    run = wait_for_upload(api, lambda: batches_holding(stack, upload),
+                          progress=RunProgress(api, say, local_dir() / "glue-runs"))
     ledger = [row for row in ledger_rows(stack, upload["bucket"], upload["key"]) if row["etag"] == upload["etag"]]
     received = read_notifications(stack)
     # Other runs (the daily sweep) may notify meanwhile: show this run's notifications, which name its

@@ -17,7 +17,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from local_stack.demo import SEED_FILE, AirflowApi, upload_file, wait_for_dag, wait_for_run
+from local_stack.airflow_api import AirflowApi, wait_for_dag, wait_for_upload
+from local_stack.demo import SEED_FILE, batches_holding, upload_file
 from local_stack.processes import free_port
 from tests.e2e.test_pipeline import complete_rows, seed_rows, write_csv
 
@@ -75,7 +76,7 @@ def query(described: dict, sql: str, params: tuple = ()) -> list[tuple]:
 def loaded(stack, api, tmp_path_factory):
     """The seed, then 10 changed ratings and 5 new movies, each loaded by the run its upload triggers."""
     seed = upload_file(stack, SEED_FILE)
-    seed_run = wait_for_run(api, seed["uploaded_at"])
+    seed_run = wait_for_upload(api, lambda: batches_holding(stack, seed))
     header, rows = seed_rows()
     changed = complete_rows(rows)[:10]
     for row in changed:
@@ -84,7 +85,7 @@ def loaded(stack, api, tmp_path_factory):
     new = [{**row, "Series_Title": f"{row['Series_Title']} Returns"} for row in complete_rows(rows)[10:15]]
     path = write_csv(tmp_path_factory.mktemp("upload") / "ratings_update.csv", header, changed + new)
     update = upload_file(stack, path)
-    update_run = wait_for_run(api, update["uploaded_at"])
+    update_run = wait_for_upload(api, lambda: batches_holding(stack, update))
     assert (seed_run["state"], update_run["state"]) == ("success", "success")
     ((seed_batch,),) = query(stack, "select batch_id from movies.load_ledger where object_key = %s and etag = %s",
                              (seed["key"], seed["etag"]))  # fmt: skip

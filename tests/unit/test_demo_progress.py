@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import urllib.error
-from datetime import UTC, datetime
 
 import pytest
 
-from local_stack.airflow_api import wait_for_run
+from local_stack.airflow_api import wait_for_upload
 from local_stack.demo import RunProgress, glue_summary_lines
 
 RUN_ID = "asset_triggered__2026-11-26T07:00:00+00:00"
@@ -26,6 +25,17 @@ def task(task_id: str, state: str, duration: float | None, end: str | None = Non
     return {"task_id": task_id, "map_index": -1, "state": state, "duration": duration, "end_date": end}
 
 
+class FakeLedger:
+    """The upload's ledger rows: none until the run's resolve_batch records its batch."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def batches(self) -> list[str]:
+        self.reads += 1
+        return [] if self.reads == 1 else ["20261126T070000Z-1a2b3c4d"]
+
+
 class FakeApi:
     """Airflow's REST API as the demo reads it: a run that appears, progresses and succeeds."""
 
@@ -37,10 +47,10 @@ class FakeApi:
 
     def get(self, path: str, **params) -> dict:
         if path == "/api/v2/dags/imdb_quality_ingest/dagRuns":
+            # The batch id's time finds the run that took the upload.
+            assert params["run_after_gte"] == "2026-11-26T07:00:00+00:00"
             self.run_polls += 1
-            if self.run_polls == 1:
-                return {"dag_runs": []}
-            state = "success" if self.run_polls >= 4 else "running"
+            state = "success" if self.run_polls >= 3 else "running"
             return {"dag_runs": [{"dag_run_id": RUN_ID, "run_type": "asset_triggered", "state": state}]}
         if path == f"{RUN_PATH}/taskInstances":
             assert params == {"limit": 100}
@@ -55,7 +65,7 @@ class FakeApi:
         tasks = [task("create_warehouse_tables", "success", 1.24, "07:00:02"),
                  task("resolve_batch", "success", 0.8, "07:00:03"),
                  task("clean_validate_quarantine", "running", None)]
-        if self.run_polls >= 3:
+        if self.run_polls >= 2:
             tasks[2] = task("clean_validate_quarantine", "success", 41.0, "07:01:10")
             tasks.append(task("athena_configured", "success", 0.2, "07:01:12"))
             tasks.append(task("add_athena_partition", "skipped", None, "07:01:12"))
@@ -69,7 +79,8 @@ def test_each_task_is_told_once_as_it_finishes_with_the_glue_summary(tmp_path):
 
     api = FakeApi()
 
-    run = wait_for_run(api, datetime.now(UTC), progress=RunProgress(api, lines.append, tmp_path), poll_seconds=0)
+    run = wait_for_upload(api, FakeLedger().batches, progress=RunProgress(api, lines.append, tmp_path),
+                          poll_seconds=0)
 
     assert run["state"] == "success"
     assert [line.split()[:3] for line in lines] == [
@@ -89,7 +100,7 @@ def test_each_task_is_told_once_as_it_finishes_with_the_glue_summary(tmp_path):
 def test_a_glue_task_without_a_job_run_says_so(tmp_path):
     lines = []
     api = FakeApi(glue_run_id=None)
-    wait_for_run(api, datetime.now(UTC), poll_seconds=0, progress=RunProgress(api, lines.append, tmp_path))
+    wait_for_upload(api, FakeLedger().batches, poll_seconds=0, progress=RunProgress(api, lines.append, tmp_path))
     assert "       (the Glue task recorded no job run id)" in lines
 
 
