@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Local Spark (tests, the emulator's Glue runs) stays on loopback, whatever the host name resolves to.
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: help setup test test-fast lint demo up down status doctor bench clean bundle deploy
+.PHONY: help setup test test-fast browser lint demo up down status doctor bench clean bundle deploy
 
 # `make help` lists the targets from their `## ` comments.
 help: ## list the targets, one line each
@@ -40,8 +40,15 @@ lint: $(STAMP) ## ruff, cfn-lint on the CloudFormation template, shellcheck on t
 	$(BIN)/cfn-lint --non-zero-exit-code error infra/imdb-pipeline.yaml
 	$(BIN)/shellcheck infra/startup.sh infra/deploy.sh
 
-test: $(STAMP) lint ## lint, then every test tier as CI runs it (about 10 minutes)
+test: $(STAMP) browser lint ## lint, then every test tier as CI runs it
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quality view's browser test drives the distribution's headless Chromium (no browser download).
+browser: ## install Debian's headless chromium and chromium-driver when missing (for the UI test)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		echo "browser: installing Debian's chromium and chromium-driver for the UI test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+		|| { echo "install chromium and chromium-driver (e.g. apt-get install chromium chromium-driver)"; exit 1; }; }
 
 # The Spark unit tests and those needing the package registry run in `make test` only. Two workers:
 # most of the time goes into fresh interpreters importing Airflow, which run side by side.
