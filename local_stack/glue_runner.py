@@ -111,9 +111,17 @@ def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _inside(directory: Path, uri: str, *parts: str) -> Path:
+    """directory/parts; ValueError when a part taken from the S3 name would lead out of directory."""
+    target = directory.joinpath(*parts)
+    if ".." in Path(*parts).parts or not target.resolve().is_relative_to(directory.resolve()):
+        raise ValueError(f"{uri}: its name would leave the run folder ({directory}); not staged")
+    return target
+
+
 def _download(uri: str, directory: Path, s3_client) -> Path:
     bucket, key = split_s3_uri(uri)
-    target = directory / Path(key).name
+    target = _inside(directory, uri, key.rsplit("/", 1)[-1])
     target.parent.mkdir(parents=True, exist_ok=True)
     _get_object(s3_client, bucket, key, target, uri)
     return target
@@ -123,7 +131,7 @@ def _stage_input(uri: str, directory: Path, s3_client) -> str:
     if not uri.startswith("s3://"):
         return uri
     bucket, key = split_s3_uri(uri)
-    target = directory / bucket / key
+    target = _inside(directory, uri, bucket, key)
     target.parent.mkdir(parents=True, exist_ok=True)
     _get_object(s3_client, bucket, key, target, uri)
     # Not Path.as_uri(): Hadoop takes the URI's path literally, so `dt=...` must not become `dt%3D...`.
