@@ -42,6 +42,9 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
     ingested_at = ingested_at or datetime.now(UTC)
     # Parquet INT96 timestamps are deprecated; Redshift COPY and pyarrow read microseconds.
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    # The cache below is read three times and dropped: compressing it (dictionary statistics over
+    # every long text) costs more than it saves.
+    spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
     output_uri = settings.output_uri.rstrip("/")
     files = inspect_files(spark, settings.input_uris, settings.source_objects)
     for layout in files:
