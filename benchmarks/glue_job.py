@@ -91,7 +91,9 @@ def _duckdb_seconds(source: Path, output: Path) -> float:
 
 
 def figure(name: str, seconds: float, reference_name: str, reference_seconds: float, goal: float | None) -> dict:
+    """One figure against its reference; printed at once, a full run takes minutes."""
     ratio = seconds / reference_seconds
+    print(f"   {name}: {seconds:.1f} s; {reference_name}: {reference_seconds:.1f} s; ratio {ratio:.2f}", flush=True)
     return {
         "figure": name,
         "seconds": round(seconds, 2),
