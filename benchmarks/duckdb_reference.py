@@ -4,10 +4,10 @@ Same parse (every field as text), trimming, typing with the job's patterns, the 
 a reason list per row, the same-movie duplicate rule (a window over movie_id), the split into
 Parquet (valid rows) and JSON lines (quarantined rows) and the summary counts.
 
-Left out, so the reference is a little cheaper than the job: the header probe per file and
-mapping columns by name, line numbers that count blank lines, the per-row error messages and the
-`raw` map of quarantined rows (the row is kept as a struct instead), genre de-duplication, and
-the rejection of whole files.
+Left out, so the reference is a little cheaper than the job: lines with a wrong field count
+(skipped, not quarantined), the header probe per file and mapping columns by name, line numbers
+that count blank lines, the per-row error messages and the `raw` map of quarantined rows (the row
+is kept as a struct instead), genre de-duplication, and the rejection of whole files.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ TRANSFORM = r"""
 create or replace temporary view raw_rows as
 select row_number() over () + 1 as line_number, *
 from read_csv('@SOURCE@', all_varchar = true, header = true, quote = '"', escape = '"',
-              null_padding = true, ignore_errors = true, strict_mode = false);
+              ignore_errors = true, strict_mode = false);
 
 create or replace temporary view texts as
 select line_number,
