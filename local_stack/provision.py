@@ -28,6 +28,22 @@ GLUE_SCRIPT_SOURCE = Path("include/glue/movies_quality_ingestion.py")
 GLUE_PACKAGE_SOURCE = Path("include/glue/movies_quality")
 
 
+def local_glue_script_location(parameters: dict[str, str] | None = None, template_file: Path = TEMPLATE_FILE) -> str:
+    """Where the template's Glue job runs its script from, with the local stack's parameters."""
+    from local_stack.settings import REGION
+
+    template = load_template(template_file)
+
+    def no_resources(name: str, *_):
+        raise KeyError(f"the Glue job's command refers to resource {name}, known only once deployed")
+
+    resolver = Resolver(template, {**LOCAL_PARAMETERS, **(parameters or {})},
+                        {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME},
+                        no_resources, no_resources)  # fmt: skip
+    ((_, job),) = resolver.resources("AWS::Glue::Job").items()
+    return resolver.resolve(job["Properties"]["Command"])["ScriptLocation"]
+
+
 def aws_client(service: str, endpoint_url: str, region: str):
     import boto3
 
