@@ -19,12 +19,13 @@ LEDGER_TABLE = "movies.load_ledger"
 
 def glue_outputs(output_uri: str) -> list[str]:
     """The folders the Glue job writes under the batch's output URI (include/glue/movies_quality/job.py)."""
-    return [processed_uri(output_uri), f"{output_uri}/quarantine"]
+    return [processed_uri(output_uri), f"{output_uri.rstrip('/')}/quarantine"]
 
 
 def processed_uri(output_uri: str) -> str:
-    """The batch's clean rows, as Parquet, which load_staging copies into staging."""
-    return f"{output_uri}/processed"
+    """The batch's clean rows, as Parquet, which load_staging copies into staging. The output URI ends
+    in '/'; Spark's `<output_uri>/processed` lands under the key prefix `...batch_id=<id>/processed/`."""
+    return f"{output_uri.rstrip('/')}/processed"
 
 
 def glue_run_datasets(script_args: Mapping[str, str]) -> tuple[list[str], list[str]]:

@@ -11,7 +11,8 @@ from airflow.sdk.lineage import HookLineageCollector
 from imdb_pipeline import lineage
 from openlineage.client.event_v2 import Dataset
 
-OUTPUT_URI = "s3://imdb-quality-local/processed/batch_id=b20260101T000000"
+# As the batch gives it, with a trailing slash.
+OUTPUT_URI = "s3://imdb-quality-local/processed/batch_id=b20260101T000000/"
 SCRIPT_ARGS = {
     "--input_uris": "s3://imdb-quality-local/raw/a.csv,s3://imdb-quality-local/raw/dt=2026-01-01/b.csv.gz",
     "--output_uri": OUTPUT_URI,
@@ -62,17 +63,21 @@ def test_warehouse_tables_are_named_from_the_connection(monkeypatch):
 def test_reported_datasets_reach_the_collector_as_inputs_and_outputs():
     collector = HookLineageCollector()
 
-    lineage.report(inputs=["s3://imdb-quality-local/raw/a.csv"], outputs=[f"{OUTPUT_URI}/processed"],
+    lineage.report(inputs=["s3://imdb-quality-local/raw/a.csv"], outputs=[f"{OUTPUT_URI}processed"],
                    collector=collector)
 
     collected = collector.collected_assets
     assert [info.asset.uri for info in collected.inputs] == ["s3://imdb-quality-local/raw/a.csv"]
-    assert [info.asset.uri for info in collected.outputs] == [f"{OUTPUT_URI}/processed"]
+    assert [info.asset.uri for info in collected.outputs] == [f"{OUTPUT_URI}processed"]
 
 
 def test_the_glue_post_execute_reports_the_rendered_script_arguments(monkeypatch):
     reported = {}
-    monkeypatch.setattr(lineage, "report", lambda inputs=(), outputs=(): reported.update(inputs=inputs, outputs=outputs))
+
+    def report(inputs=(), outputs=()):
+        reported.update(inputs=inputs, outputs=outputs)
+
+    monkeypatch.setattr(lineage, "report", report)
 
     class RenderedTask:
         script_args = SCRIPT_ARGS
