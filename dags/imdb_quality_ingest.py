@@ -35,7 +35,8 @@ from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTr
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Asset, AssetOrTimeSchedule, AssetWatcher, CronTriggerTimetable, chain, task
-from imdb_pipeline import config, notifications
+from imdb_pipeline import config, lineage, notifications
+from imdb_pipeline.lineage_operators import SQLWithCteInputsOperator
 from imdb_pipeline.warehouse import check_merge_result
 
 INCLUDE = config.include_dir()
@@ -145,6 +146,7 @@ with DAG(
                 config.get("imdb_sns_topic_arn"), message, subject=subject
             )
             raise AirflowSkipException(f"Nothing new to load ({len(resolved.skipped)} already loaded).")
+        lineage.report(inputs=resolved.input_uris)
         return resolved.to_xcom()
 
     @task
@@ -170,6 +172,7 @@ with DAG(
         from imdb_pipeline import db, runs
         from imdb_pipeline.failures import fail_fast
 
+        lineage.report_staged_batch(batch, config.WAREHOUSE_CONN_ID)
         with fail_fast(), db.connect(config.WAREHOUSE_CONN_ID) as conn:
             return runs.stage_batch(conn, _s3_client(), batch, config.get("imdb_redshift_iam_role"))
 
@@ -179,6 +182,7 @@ with DAG(
         from imdb_pipeline import db, quality
         from imdb_pipeline.failures import fail_fast
 
+        lineage.report_gate(config.WAREHOUSE_CONN_ID)
         results = quality.verify_staging(config.WAREHOUSE_CONN_ID, batch["batch_id"])
         with fail_fast(), db.connect(config.WAREHOUSE_CONN_ID) as conn:
             return quality.record_verdicts(conn, _s3_client(), batch["output_uri"], results, "dq_results.json")
@@ -300,13 +304,15 @@ with DAG(
         # task stops its run.
         resume_glue_job_on_retry=True,
         stop_job_run_on_kill=True,
+        post_execute=lineage.report_glue_run,
     )
 
     summary = load_staging(batch)
     gate_results = quality_gate(batch)
-    merge_imdb_movies = SQLExecuteQueryOperator(
+    merge_imdb_movies = SQLWithCteInputsOperator(
         task_id="merge_imdb_movies",
         sql=merge_sql(batch),
+        cte_inputs=[lineage.STAGING_TABLE],
         # One transaction: MERGE, rating history and ledger commit together or not at all; the
         # handler fails (and so rolls back) a merge whose batch has nothing verified.
         autocommit=False,

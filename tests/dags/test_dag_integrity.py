@@ -144,7 +144,7 @@ def test_pipeline_parts_and_order(dag_facts):
     expected_types = {
         "wait_for_objects": "S3KeySensor",
         "clean_validate_quarantine": "GlueJobOperator",
-        "merge_imdb_movies": "SQLExecuteQueryOperator",
+        "merge_imdb_movies": "SQLWithCteInputsOperator",  # SQLExecuteQueryOperator + CTE-read inputs
         "refresh_marts": "SQLExecuteQueryOperator",
         "notify_success": "SnsPublishOperator",
     }

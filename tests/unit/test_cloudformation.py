@@ -109,6 +109,18 @@ def test_mwaa_gets_every_pipeline_setting_and_airflow_3_3_1():
     assert options["imdb.queue_url"].endswith("/imdb-raw-object-created")
 
 
+def test_mwaa_lineage_is_off_by_default_and_takes_the_transport_given():
+    transport = '{"type": "amazon_datazone_api", "domainId": "dzd_example"}'
+
+    default_options = render().properties("AirflowEnvironmentResource")["AirflowConfigurationOptions"]
+    options = render({**AWS_PARAMETERS, "OpenLineageTransport": transport}).properties(
+        "AirflowEnvironmentResource")["AirflowConfigurationOptions"]
+
+    assert not [key for key in default_options if key.startswith("openlineage.")]
+    assert options["openlineage.transport"] == transport
+    assert options["openlineage.namespace"] == "imdb-pipeline"
+
+
 def test_the_raw_rule_matches_csv_and_gzipped_csv_and_targets_only_the_queue():
     rule = render().properties("RawCsvRule")
 
