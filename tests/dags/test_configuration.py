@@ -17,6 +17,7 @@ from tests.dags.test_dag_integrity import run_python
 DAG_FILE = DAGS / "imdb_quality_ingest.py"
 DEPLOYED = {
     "AIRFLOW_VAR_IMDB_BUCKET": "imdb-quality-test",
+    "AIRFLOW_VAR_IMDB_GLUE_ASSETS_BUCKET": "imdb-quality-artifacts-test",
     "AIRFLOW_VAR_IMDB_QUALITY_MIN": "11",
     "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws"}),
     "AIRFLOW_CONN_REDSHIFT_DEFAULT": "redshift://awsuser:secret@cluster.example.com:5439/dev",

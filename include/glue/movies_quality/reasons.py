@@ -38,7 +38,7 @@ RULES = {
     META_SCORE_OUT_OF_RANGE: "Meta_score is outside 0 to 100",
     MISSING_GENRE: "Genre names no genre",
     MISSING_DIRECTOR: "Director is empty",
-    DUPLICATE_KEY: "another row of the batch has the same movie_id (the first valid one is kept)",
+    DUPLICATE_KEY: "another row of the batch has the same movie_id (the latest valid one is kept: last file, line)",
 }
 
 ALL_REASONS = tuple(RULES)

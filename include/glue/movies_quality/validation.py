@@ -76,15 +76,22 @@ def check_movies(typed, *, max_year: int):
 
 
 def repeated_movies(checked):
-    """movie_id of every key shared by several rows, with the row kept: the first valid one by file then line.
+    """movie_id of every key shared by several rows, with the row kept: the latest valid one, by file
+    (a batch lists its files oldest data first) then line, as the warehouse merge keeps it.
 
     One aggregate over a few columns instead of a window over whole rows: only repeated keys
     come out, usually few, so joining them back is a broadcast.
     """
     from pyspark.sql import functions as F
 
+    # min() of this struct picks a valid row over an invalid one, then the last file, then the last line.
     order = F.struct(
-        (F.size("row_reasons") > 0).alias("has_reasons"), "file_index", "line_number", "source_object"
+        (F.size("row_reasons") > 0).alias("has_reasons"),
+        (-F.col("file_index")).alias("later_file"),
+        (-F.col("line_number")).alias("later_line"),
+        "file_index",
+        "line_number",
+        "source_object",
     )
     return (
         checked.where(F.col("movie_id").isNotNull())
@@ -98,7 +105,7 @@ def repeated_movies(checked):
 def validate_movies(checked, repeats, *, quality_min, quality_max):
     """Checked movies with reasons, errors, is_valid and is_quality_movie.
 
-    Of the rows sharing a movie_id (`repeats`), the first valid one by file then line is kept;
+    Of the rows sharing a movie_id (`repeats`), the latest valid one by file then line is kept;
     every other one gets duplicate_key. quality_min/quality_max bound imdb_rating exclusively
     (Decimals).
     """

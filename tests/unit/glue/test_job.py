@@ -59,7 +59,7 @@ def batch(spark, tmp_path_factory):
     header = [name.lower() for name in reversed(SOURCE_COLUMNS)]
     rows = [
         movie(Series_Title="Drishyam", Released_Year="2015", IMDB_Rating="8.2"),
-        movie(),  # the same movie as a.csv line 2: a duplicate within the batch
+        movie(),  # the same movie as a.csv line 2: a duplicate within the batch, and the later one
         movie(Series_Title="Heat", Released_Year="1995", No_of_Votes=""),
     ]
     lines = [",".join(header)] + [
@@ -126,8 +126,9 @@ def test_quarantine_lines_hold_raw_values_source_line_and_reasons(batch):
     apollo = by_line[("a.csv", 4)]
     assert apollo["reasons"] == ["invalid_year"] and apollo["raw"]["Released_Year"] == "PG"
     assert list(apollo["raw"]) == list(SOURCE_COLUMNS)
-    duplicate = by_line[("b.csv", 3)]
-    assert duplicate["reasons"] == ["duplicate_key"] and "line 2 of s3://bucket/raw/a.csv" in duplicate["errors"][0]
+    # The latest row wins, as in the warehouse merge: the batch's last file (b.csv), so a.csv's goes.
+    duplicate = by_line[("a.csv", 2)]
+    assert duplicate["reasons"] == ["duplicate_key"] and "line 3 of s3://bucket/raw/b.csv" in duplicate["errors"][0]
     heat = by_line[("b.csv", 4)]
     assert heat["reasons"] == ["missing_votes"] and heat["raw"]["no_of_votes"] is None
     assert {row["batch_id"] for row in quarantine} == {"B1"}

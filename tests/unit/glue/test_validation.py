@@ -82,7 +82,8 @@ def test_wrong_field_count_keeps_the_raw_line_in_the_message(spark):
     assert row["raw"]["Series_Title"] == "Heat" and row["raw"]["Gross"] is None
 
 
-def test_duplicate_key_keeps_the_first_valid_row(spark):
+def test_duplicate_key_keeps_the_latest_valid_row(spark):
+    """The latest valid row wins (a batch lists its files oldest data first), as in the warehouse merge."""
     rows = validated_movies(
         spark,
         [
@@ -94,11 +95,11 @@ def test_duplicate_key_keeps_the_first_valid_row(spark):
     )
     assert [row["reasons"] for row in rows] == [
         [R.RATING_OUT_OF_RANGE, R.DUPLICATE_KEY],
-        [],
         [R.DUPLICATE_KEY],
         [],
+        [],
     ]
-    assert "line 3 of s3://bucket/raw/rows.csv" in rows[2]["errors"][0]
+    assert "line 4 of s3://bucket/raw/rows.csv" in rows[1]["errors"][0]
 
 
 def test_quality_flag_is_a_classification_not_a_validity_rule(spark):
