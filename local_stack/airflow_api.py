@@ -50,6 +50,9 @@ class AirflowApi:
     def patch(self, path: str, body: dict) -> dict:
         return self._send("PATCH", path, body)
 
+    def post(self, path: str, body: dict) -> dict:
+        return self._send("POST", path, body)
+
 
 def wait_for_dag(api: AirflowApi, dag_id: str = DAG_ID, timeout: float = 120) -> None:
     """Wait until the DAG is parsed without import errors, and make sure it is not paused."""
