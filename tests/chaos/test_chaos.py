@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -62,6 +63,8 @@ PROFILE_NAME = os.environ.get("CHAOS_PROFILE", "small")
 PROFILE = PROFILES[PROFILE_NAME]
 SEED = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(1, 10**6))
 GLUE_RUN_WAIT_SECONDS = 90
+# A loaded machine (or a restarting Airflow) answers slowly: API calls are retried this long.
+API_PATIENCE_SECONDS = 180
 ACTIVE_STATES = ("queued", "running")
 SETTLED_LEDGER_STATES = {"loaded", "rejected", "skipped"}
 
@@ -83,12 +86,25 @@ def stack():
             patch.setenv(name, value)
         try:
             description = local_stack.up(say=lambda line: print(line, flush=True))
-            wait_for_dag(AirflowApi.for_stack(description))
+            patiently(wait_for_dag, AirflowApi.for_stack(description))
             yield description
         finally:
             faults.stop_restarted_components()
             local_stack.down()
             shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def patiently(call, *args, **kwargs):
+    """`call(...)`, retried while the Airflow API times out or refuses connections (not on HTTP 4xx)."""
+    deadline = time.monotonic() + API_PATIENCE_SECONDS
+    while True:
+        try:
+            return call(*args, **kwargs)
+        except OSError as error:
+            client_error = isinstance(error, urllib.error.HTTPError) and error.code < 500
+            if client_error or time.monotonic() > deadline:
+                raise
+            time.sleep(5)
 
 
 class Chaos:
@@ -173,8 +189,9 @@ class Chaos:
         self.say(f"backfill created for {day}")
 
     def active_runs(self) -> list[dict]:
+        runs_path = f"/api/v2/dags/{DAG_ID}/dagRuns"
         return [run for state in ACTIVE_STATES
-                for run in self.api.get(f"/api/v2/dags/{DAG_ID}/dagRuns", state=state, limit=100)["dag_runs"]]
+                for run in patiently(self.api.get, runs_path, state=state, limit=100)["dag_runs"]]
 
     def wait_until_idle(self, deadline: float, what: str) -> None:
         while active := self.active_runs():
@@ -186,9 +203,11 @@ class Chaos:
 
     def sweep(self, deadline: float) -> dict:
         """One manual run with conf {"sweep": true}, no logical date (the REST API's default)."""
-        run = self.api.post(f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": {"sweep": True}})
+        sweep_request = {"logical_date": None, "conf": {"sweep": True}}
+        run = patiently(self.api.post, f"/api/v2/dags/{DAG_ID}/dagRuns", sweep_request)
         self.say(f"sweep run {run['dag_run_id']} triggered")
-        while (run := self.api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}"))["state"] in ACTIVE_STATES:
+        run_path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}"
+        while (run := patiently(self.api.get, run_path))["state"] in ACTIVE_STATES:
             if time.monotonic() > deadline:
                 raise AssertionError(f"seed {SEED}: the sweep run {run['dag_run_id']} did not finish in time")
             time.sleep(10)
