@@ -80,6 +80,10 @@ def stack():
         "IMDB_EMULATOR_PORT": str(free_port()),
         "IMDB_POSTGRES_PORT": str(free_port()),
         "IMDB_AIRFLOW_PORT": str(free_port()),
+        # A task the killed scheduler had queued stays queued until the next scheduler adopts or
+        # resets it, every orphaned_tasks_check_interval (300 s by default; MWAA lets you set it).
+        # One minute keeps the suite's time bounded without hiding the stall.
+        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "60",
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in settings.items():
