@@ -197,26 +197,46 @@ class Chaos:
         return [run for state in ACTIVE_STATES
                 for run in patiently(self.api.get, runs_path, state=state, limit=100)["dag_runs"]]
 
-    def wait_until_idle(self, deadline: float, what: str) -> None:
+    def wait_until_idle(self, deadline: float, what: str) -> str | None:
+        """None once no run is queued or running; at the deadline, the problem naming the active runs."""
         while active := self.active_runs():
             if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"seed {SEED}: runs still active {what} when the profile's time was up: "
-                    + ", ".join(f"{run['dag_run_id']} ({run['state']})" for run in active))
+                return (f"runs still active {what} when the profile's time was up: "
+                        + ", ".join(f"{run['dag_run_id']} ({run['state']})" for run in active))
             time.sleep(10)
+        return None
 
-    def sweep(self, deadline: float) -> dict:
-        """One manual run with conf {"sweep": true}, no logical date (the REST API's default)."""
+    def sweep(self, deadline: float) -> str | None:
+        """One manual run with conf {"sweep": true} and no logical date (the REST API's default);
+        None once it succeeded, else the problem."""
         sweep_request = {"logical_date": None, "conf": {"sweep": True}}
         run = patiently(self.api.post, f"/api/v2/dags/{DAG_ID}/dagRuns", sweep_request)
         self.say(f"sweep run {run['dag_run_id']} triggered")
         run_path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}"
         while (run := patiently(self.api.get, run_path))["state"] in ACTIVE_STATES:
             if time.monotonic() > deadline:
-                raise AssertionError(f"seed {SEED}: the sweep run {run['dag_run_id']} did not finish in time")
+                return f"the sweep run {run['dag_run_id']} was still {run['state']} when the profile's time was up"
             time.sleep(10)
         self.say(f"sweep run {run['dag_run_id']} {run['state']}")
-        return run
+        return None if run["state"] == "success" else f"the sweep run {run['dag_run_id']} ended {run['state']}"
+
+    def settle(self) -> list[str]:
+        """Backfill created, every run finished, one sweep run, every run finished again: within
+        the profile's settle time. Problems met on the way; the checks run whatever they are."""
+        deadline = time.monotonic() + 60 * PROFILE.settle_minutes
+        try:
+            output = self.backfill.communicate(timeout=max(1, deadline - time.monotonic()))[0]
+        except subprocess.TimeoutExpired:
+            self.backfill.kill()
+            return ["`airflow backfill create` did not return within the profile's settle time"]
+        if self.backfill.returncode != 0:
+            return [f"`airflow backfill create` failed:\n{output.decode(errors='replace')}"]
+        if problem := self.wait_until_idle(deadline, "before the sweep"):
+            return [problem]
+        problems = [problem] if (problem := self.sweep(deadline)) else []
+        if problem := self.wait_until_idle(deadline, "after the sweep"):
+            problems.append(problem)
+        return problems
 
 
 def plan(rng: random.Random, stream: Stream) -> list[tuple[str, object]]:
@@ -368,23 +388,16 @@ def test_every_valid_row_loaded_once_with_its_latest_values_under_chaos(stack):
     chaos.say(f"stream played: {len(stream.uploads)} uploads, {len(chaos.injected)} faults injected "
               f"({', '.join(chaos.injected)}) in {played:.0f} s")
 
-    deadline = time.monotonic() + 60 * PROFILE.settle_minutes
-    backfill_output = chaos.backfill.communicate(timeout=max(1, deadline - time.monotonic()))[0]
-    assert chaos.backfill.returncode == 0, f"seed {SEED}: backfill create failed:\n{backfill_output.decode()}"
-    chaos.wait_until_idle(deadline, "before the sweep")
-    sweep = chaos.sweep(deadline)
-    chaos.wait_until_idle(deadline, "after the sweep")
+    problems = chaos.settle()
     stack = chaos.stack  # a restarted emulator re-wrote stack.json
     chaos.notifications += read_notifications(stack)
     chaos.say(f"settled {time.monotonic() - chaos.started - played:.0f} s after the stream; "
               f"{time.monotonic() - chaos.started:.0f} s in all")
 
     expected = expected_movies(list(chaos.sent.values()), max_year=today.year + 1)
-    problems = check_movies(stack, expected) + check_history(stack)
+    problems += check_movies(stack, expected) + check_history(stack)
     ledger_problems, loaded_batches = check_ledger(stack, chaos)
     problems += ledger_problems + check_notifications(chaos.notifications, loaded_batches)
-    if sweep["state"] != "success":
-        problems.append(f"the sweep run {sweep['dag_run_id']} ended {sweep['state']}")
     valid_rows = sum(is_valid(row, today.year + 1) for raw, _ in chaos.sent.values() for row in raw.rows)
     chaos.say(f"{len(chaos.sent)} contents sent ({valid_rows} valid rows), {len(expected)} movies expected, "
               f"{len(problems)} problems")
