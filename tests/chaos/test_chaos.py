@@ -55,7 +55,7 @@ class Profile:
 
 PROFILES = {
     "small": Profile(files=8, faults={"scheduler": 1, "triggerer": 1, "postgres": 1, "emulator": 1, "glue_run": 1},
-                     pause_seconds=(2, 6), downtime_seconds=(1, 4), settle_minutes=8, timeout_minutes=20),
+                     pause_seconds=(2, 6), downtime_seconds=(1, 4), settle_minutes=10, timeout_minutes=25),
     "full": Profile(files=24, faults={"scheduler": 5, "triggerer": 4, "postgres": 4, "emulator": 3, "glue_run": 6},
                     pause_seconds=(3, 15), downtime_seconds=(1, 8), settle_minutes=20, timeout_minutes=75),
 }
