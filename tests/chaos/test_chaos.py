@@ -15,7 +15,8 @@ that the expected warehouse does not depend on the order in which the pipeline m
 
 Measured on the shared 2-core machine (load 10-16): the stack starts in about 3.5 minutes, a run
 of a few small files takes 2-5 minutes (Glue on local Spark), and the small profile takes about 14
-minutes in all; a scheduler kill leaves the tasks it had queued queued until the next scheduler's
+minutes in all, the full profile about 35 (14 of them playing the stream). A scheduler kill
+leaves the tasks it had queued queued until the next scheduler's
 orphan check (`orphaned_tasks_check_interval`, set to one minute here).
 """
 
