@@ -79,6 +79,8 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        # Tasks a killed scheduler had queued are taken over within a minute, not five.
+        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "60",
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws_connection),
         "AIRFLOW_CONN_REDSHIFT_DEFAULT": json.dumps(warehouse_connection),
         "SODA_CORE_TELEMETRY_ENABLED": "false",
