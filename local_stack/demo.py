@@ -26,14 +26,17 @@ GLUE_TASK_ID = "clean_validate_quarantine"
 
 
 def upload_file(stack: dict, path: Path = SEED_FILE, key: str | None = None) -> dict:
-    """Put a file in the raw prefix, as a producer would; returns bucket, key, etag and time."""
+    """Put a file in the raw prefix, as a producer would; returns bucket, key, etag, time and the
+    batches that held the key before (so that a re-delivery's own batch can be told apart)."""
     from local_stack.provision import aws_client
 
     key = key or stack["raw_prefix"] + path.name
+    earlier = {row["batch_id"] for row in ledger_rows(stack, stack["bucket"], key)}
     s3 = aws_client("s3", stack["aws_endpoint_url"], stack["aws_region"])
     uploaded_at = datetime.now(UTC)
     response = s3.put_object(Bucket=stack["bucket"], Key=key, Body=path.read_bytes())
-    return {"bucket": stack["bucket"], "key": key, "etag": response["ETag"].strip('"'), "uploaded_at": uploaded_at}
+    return {"bucket": stack["bucket"], "key": key, "etag": response["ETag"].strip('"'), "uploaded_at": uploaded_at,
+            "earlier_batches": earlier}  # fmt: skip
 
 
 class RunProgress:
@@ -123,9 +126,9 @@ def ledger_rows(stack: dict, bucket: str, key: str) -> list[dict]:
 
 
 def batches_holding(stack: dict, upload: dict) -> list[str]:
-    """The batch ids of the ledger rows of an uploaded object version, newest first."""
+    """The batch ids of the ledger rows of an uploaded object version since its upload, newest first."""
     return [row["batch_id"] for row in ledger_rows(stack, upload["bucket"], upload["key"])
-            if row["etag"] == upload["etag"]]  # fmt: skip
+            if row["etag"] == upload["etag"] and row["batch_id"] not in upload["earlier_batches"]]  # fmt: skip
 
 
 def movies_in_warehouse(stack: dict) -> int:

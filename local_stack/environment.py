@@ -61,17 +61,11 @@ def airflow_env(stack: dict) -> dict[str, str]:
         **aws_env(stack),
         # `airflow standalone` starts its components as `airflow ...` from PATH.
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        "AIRFLOW_HOME": str(airflow_home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        **project_airflow_env(airflow_home, stack["airflow_user"], passwords_file(airflow_home), api_url),
         # The demo's upload must start a run without anyone unpausing the DAG first.
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{stack['airflow_user']}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file(airflow_home)),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(urlparse(api_url).port),
-        "AIRFLOW__API__BASE_URL": api_url,
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
         # LocalExecutor forks one worker per parallelism slot: keep a laptop's (or CI's 2 cores') share small.
         "AIRFLOW__CORE__PARALLELISM": "4",
@@ -95,6 +89,20 @@ def airflow_env(stack: dict) -> dict[str, str]:
 def openlineage_events_file(airflow_home: Path) -> Path:
     """Where the local stack's Airflow appends its OpenLineage events, one JSON document a line."""
     return airflow_home / "openlineage-events.jsonl"
+
+
+def project_airflow_env(airflow_home: Path, user: str, passwords: Path, api_url: str) -> dict[str, str]:
+    """An Airflow of this repository: its home, the repository's dags and plugins, no examples, one
+    admin of the simple auth manager, and the URL its API server is reached at."""
+    return {
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__API__BASE_URL": api_url,
+    }
 
 
 def passwords_file(airflow_home: Path) -> Path:

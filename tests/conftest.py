@@ -5,5 +5,6 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.emulator",
     "tests.fixtures.warehouse",
+    "tests.fixtures.stack",
     "tests.fixtures.registry",
 ]

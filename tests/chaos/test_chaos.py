@@ -25,10 +25,8 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 from dataclasses import dataclass
@@ -40,12 +38,12 @@ import pytest
 from imdb_pipeline.config import DAG_ID
 
 from local_stack import faults
-from local_stack.airflow_api import AirflowApi, wait_for_dag
+from local_stack.airflow_api import AirflowApi
 from local_stack.demo import SEED_FILE, read_notifications
 from local_stack.environment import airflow_env
-from local_stack.processes import free_port
 from local_stack.provision import aws_client
 from tests.chaos.stream import RawFile, Stream, Upload, build_stream, expected_movies, is_valid, seed_movies
+from tests.fixtures.stack import running_stack
 
 pytestmark = [pytest.mark.chaos, pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 
@@ -78,31 +76,14 @@ SETTLED_LEDGER_STATES = {"loaded", "rejected", "skipped"}
 
 @pytest.fixture(scope="module")
 def stack():
-    """The whole local stack in a state directory and on ports of its own (as tests/e2e does)."""
-    from local_stack import stack as local_stack
-
-    state_dir = tempfile.mkdtemp(prefix="imdb-chaos-stack-")
-    settings = {
-        "IMDB_LOCAL_DIR": state_dir,
-        "IMDB_EMULATOR_PORT": str(free_port()),
-        "IMDB_POSTGRES_PORT": str(free_port()),
-        "IMDB_AIRFLOW_PORT": str(free_port()),
-        # A task the killed scheduler had queued stays queued until the next scheduler adopts or
-        # resets it, every orphaned_tasks_check_interval (300 s by default; MWAA lets you set it).
-        # One minute keeps the suite's time bounded without hiding the stall.
-        "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "60",
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in settings.items():
-            patch.setenv(name, value)
+    """The whole local stack of the suite (tests/fixtures/stack.py); components the faults restarted
+    outside `airflow standalone` are stopped with it. The stack's orphaned-task check runs every
+    minute (local_stack.environment), so tasks a killed scheduler had queued do not wait five."""
+    with running_stack("imdb-chaos-stack-") as description:
         try:
-            description = local_stack.up(say=lambda line: print(line, flush=True))
-            patiently(wait_for_dag, AirflowApi.for_stack(description))
             yield description
         finally:
             faults.stop_restarted_components()
-            local_stack.down()
-            shutil.rmtree(state_dir, ignore_errors=True)
 
 
 def patiently(call, *args, **kwargs):

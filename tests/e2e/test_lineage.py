@@ -5,48 +5,18 @@ dataset one task's COMPLETE event writes and the next one's reads, named identic
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from imdb_pipeline.config import DAG_ID
 
-from local_stack.airflow_api import AirflowApi, wait_for_dag
 from local_stack.demo import SEED_FILE, upload_file
 from local_stack.environment import openlineage_events_file
-from local_stack.processes import free_port
 
 pytestmark = [pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 
 CHAIN_TASKS = ("resolve_batch", "clean_validate_quarantine", "load_staging", "merge_imdb_movies", "refresh_marts")
-
-
-@pytest.fixture(scope="module")
-def stack():
-    """The whole local stack, as `make up` starts it, in a state directory and on ports of its own
-    (as tests/e2e/test_pipeline.py; not under pytest's temporary root, whose permissions a later
-    session tightens)."""
-    from local_stack import stack as local_stack
-
-    state_dir = tempfile.mkdtemp(prefix="imdb-e2e-lineage-")
-    settings = {
-        "IMDB_LOCAL_DIR": state_dir,
-        "IMDB_EMULATOR_PORT": str(free_port()),
-        "IMDB_POSTGRES_PORT": str(free_port()),
-        "IMDB_AIRFLOW_PORT": str(free_port()),
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in settings.items():
-            patch.setenv(name, value)
-        try:
-            description = local_stack.up(say=lambda line: print(line, flush=True))
-            wait_for_dag(AirflowApi.for_stack(description))
-            yield description
-        finally:
-            local_stack.down()
-            shutil.rmtree(state_dir, ignore_errors=True)
 
 
 def read_events(events_file: Path) -> list[dict]:

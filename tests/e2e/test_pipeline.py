@@ -11,20 +11,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg2
 import pytest
 from imdb_pipeline.config import DAG_ID
 
-from local_stack.airflow_api import AirflowApi, run_of_batch, wait_for_dag, wait_for_upload
+from local_stack.airflow_api import AirflowApi, run_of_batch, wait_for_upload
 from local_stack.demo import (
     SEED_FILE,
     batches_holding,
@@ -33,54 +30,11 @@ from local_stack.demo import (
     read_notifications,
     upload_file,
 )
-from local_stack.processes import free_port
 from local_stack.provision import aws_client
+from tests.fixtures.stack import query
 
 pytestmark = [pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 
-
-
-@pytest.fixture(scope="module")
-def stack():
-    """The whole local stack, as `make up` starts it, in a state directory and on ports of its own.
-
-    The state directory is not under pytest's temporary root: a later pytest session tightens that
-    root's permissions, which the PostgreSQL server (running as its own user) must not depend on.
-    """
-    from local_stack import stack as local_stack
-
-    state_dir = tempfile.mkdtemp(prefix="imdb-e2e-stack-")
-    settings = {
-        "IMDB_LOCAL_DIR": state_dir,
-        "IMDB_EMULATOR_PORT": str(free_port()),
-        "IMDB_POSTGRES_PORT": str(free_port()),
-        "IMDB_AIRFLOW_PORT": str(free_port()),
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in settings.items():
-            patch.setenv(name, value)
-        try:
-            description = local_stack.up(say=lambda line: print(line, flush=True))
-            wait_for_dag(AirflowApi.for_stack(description))
-            yield description
-        finally:
-            local_stack.down()
-            shutil.rmtree(state_dir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def api(stack) -> AirflowApi:
-    return AirflowApi.for_stack(stack)
-
-
-def query(stack: dict, sql: str, params: tuple = ()) -> list[tuple]:
-    connection = psycopg2.connect(stack["warehouse_dsn"])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    finally:
-        connection.close()
 
 
 def notifications_matching(stack: dict, text: str, timeout: float = 30) -> list[dict]:
@@ -168,13 +122,19 @@ def test_same_file_again_loads_nothing(stack, api):
     assert notifications_matching(stack, "SKIPPED")
 
 
-def test_changed_ratings_update_movies_and_add_history(stack, api, tmp_path):
-    header, rows = seed_rows()
+def ratings_update(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """10 seed movies with a lower rating and more votes, and 5 new movies."""
     changed = complete_rows(rows)[:10]
     for row in changed:
         row["IMDB_Rating"] = f"{float(row['IMDB_Rating']) - 0.5:.1f}"
         row["No_of_Votes"] = str(int(row["No_of_Votes"]) + 1000)
     new = [{**row, "Series_Title": f"{row['Series_Title']} Returns"} for row in complete_rows(rows)[10:15]]
+    return changed, new
+
+
+def test_changed_ratings_update_movies_and_add_history(stack, api, tmp_path):
+    header, rows = seed_rows()
+    changed, new = ratings_update(rows)
     upload = upload_file(stack, write_csv(tmp_path / "ratings_update.csv", header, changed + new))
     run = wait_for_upload(api, lambda: batches_holding(stack, upload))
 

@@ -9,18 +9,16 @@ chart drew its data points. Screenshots go to test-artifacts/screenshots/ (kept 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-import psycopg2
 import pytest
 
-from local_stack.airflow_api import AirflowApi, wait_for_dag, wait_for_upload
+from local_stack.airflow_api import wait_for_upload
 from local_stack.demo import SEED_FILE, batches_holding, upload_file
-from local_stack.processes import free_port
-from tests.e2e.test_pipeline import complete_rows, seed_rows, write_csv
+from tests.e2e.test_pipeline import ratings_update, seed_rows, write_csv
+from tests.fixtures.stack import query
 
 pytestmark = [pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 
@@ -30,59 +28,12 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="module")
-def stack():
-    """The local stack as tests/e2e/test_pipeline.py starts it (own state directory and ports), but
-    patient with an API server slow to answer its first requests on a busy machine."""
-    from local_stack import stack as local_stack
-
-    state_dir = tempfile.mkdtemp(prefix="imdb-e2e-view-")
-    settings = {"IMDB_LOCAL_DIR": state_dir, "IMDB_EMULATOR_PORT": str(free_port()),
-                "IMDB_POSTGRES_PORT": str(free_port()), "IMDB_AIRFLOW_PORT": str(free_port())}  # fmt: skip
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in settings.items():
-            patch.setenv(name, value)
-        try:
-            description = local_stack.up(say=lambda line: print(line, flush=True))
-            for attempt in range(3):
-                try:
-                    wait_for_dag(AirflowApi.for_stack(description), timeout=300)
-                    break
-                except TimeoutError:
-                    if attempt == 2:
-                        raise
-            yield description
-        finally:
-            local_stack.down()
-            shutil.rmtree(state_dir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def api(stack) -> AirflowApi:
-    return AirflowApi.for_stack(stack)
-
-
-def query(described: dict, sql: str, params: tuple = ()) -> list[tuple]:
-    """Rows of `sql` on the warehouse of the stack `described`."""
-    connection = psycopg2.connect(described["warehouse_dsn"])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    finally:
-        connection.close()
-
-
-@pytest.fixture(scope="module")
 def loaded(stack, api, tmp_path_factory):
     """The seed, then 10 changed ratings and 5 new movies, each loaded by the run its upload triggers."""
     seed = upload_file(stack, SEED_FILE)
     seed_run = wait_for_upload(api, lambda: batches_holding(stack, seed))
     header, rows = seed_rows()
-    changed = complete_rows(rows)[:10]
-    for row in changed:
-        row["IMDB_Rating"] = f"{float(row['IMDB_Rating']) - 0.5:.1f}"
-        row["No_of_Votes"] = str(int(row["No_of_Votes"]) + 1000)
-    new = [{**row, "Series_Title": f"{row['Series_Title']} Returns"} for row in complete_rows(rows)[10:15]]
+    changed, new = ratings_update(rows)
     path = write_csv(tmp_path_factory.mktemp("upload") / "ratings_update.csv", header, changed + new)
     update = upload_file(stack, path)
     update_run = wait_for_upload(api, lambda: batches_holding(stack, update))

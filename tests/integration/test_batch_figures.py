@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from imdb_pipeline import batch_figures, ledger, warehouse
+from imdb_pipeline import batch_figures, warehouse
 
-from tests.fixtures.warehouse import BUCKET, processed_rows, publish_batch, seed_records
+from tests.fixtures.warehouse import BUCKET, pass_gate_and_merge, processed_rows, publish_batch, seed_records
 
 pytestmark = pytest.mark.postgres
 
@@ -21,10 +21,8 @@ def stage_and_merge(conn, s3, batch_id: str, key: str, records: list[dict], at: 
     output_uri, summary = publish_batch(s3, batch_id, {uri: (len(records), rows)})
     warehouse.load_staging(conn, s3, batch_id=batch_id, output_uri=output_uri, summary=summary,
                            objects=[(BUCKET, key, f"etag-{batch_id}", at.replace(tzinfo=UTC))])  # fmt: skip
-    ledger.mark_verified(conn, batch_id)
+    pass_gate_and_merge(conn, batch_id)
     with conn.cursor() as cursor:
-        for statement in warehouse.merge_statements(batch_id, "postgres"):
-            cursor.execute(statement)
         cursor.executemany(
             "insert into movies.dq_results (batch_id, contract, check_path, outcome, checked_at)"
             " values (%s, 'imdb_movies_staging', %s, %s, %s)",

@@ -14,24 +14,15 @@ import duckdb
 import psycopg2
 import pyarrow as pa
 import pytest
-from imdb_pipeline import ledger, warehouse
+from imdb_pipeline import warehouse
 
-from tests.fixtures.warehouse import BUCKET, processed_rows, publish_batch, seed_records
+from tests.fixtures.warehouse import BUCKET, pass_gate_and_merge, processed_rows, publish_batch, seed_records
 
 pytestmark = pytest.mark.postgres
 
 MODIFIED = datetime(2026, 11, 25, 20, tzinfo=UTC)
 
 MIN_MOVIES = 3  # the marts' threshold for top directors and stars
-
-
-def merge(conn, batch_id: str) -> None:
-    """Pass the batch's gate, then merge it as the DAG does."""
-    ledger.mark_verified(conn, batch_id)
-    with conn.cursor() as cursor:
-        for statement in warehouse.merge_statements(batch_id, "postgres"):
-            cursor.execute(statement)
-    conn.commit()
 
 
 @pytest.fixture
@@ -46,7 +37,7 @@ def filled_warehouse(warehouse_conn, warehouse_s3):
     objects = [(BUCKET, "raw/seed.csv", "e1", MODIFIED), (BUCKET, "raw/bad.csv", "e2", MODIFIED)]
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id="b1", output_uri=output_uri, summary=summary,
                                 objects=objects)  # fmt: skip
-    merge(warehouse_conn, "b1")
+    pass_gate_and_merge(warehouse_conn, "b1")
 
     changed = [dict(record) for record in records[300:340]]
     for number, record in enumerate(changed):
@@ -56,7 +47,7 @@ def filled_warehouse(warehouse_conn, warehouse_s3):
     output_uri, summary = publish_batch(warehouse_s3, "b2", {update_uri: (len(changed), second)})
     warehouse.load_staging(warehouse_conn, warehouse_s3, batch_id="b2", output_uri=output_uri, summary=summary,
                                 objects=[(BUCKET, "raw/update.csv", "e3", MODIFIED)])  # fmt: skip
-    merge(warehouse_conn, "b2")
+    pass_gate_and_merge(warehouse_conn, "b2")
 
     with warehouse_conn.cursor() as cursor:
         cursor.executemany(

@@ -28,9 +28,10 @@ import psycopg2
 import pytest
 from imdb_pipeline import ledger, warehouse
 
+from local_stack.environment import project_airflow_env
 from local_stack.processes import free_port, http_ok, spawn, stop_process_group, wait_until
 from tests.fixtures.postgres import _run_autocommit
-from tests.fixtures.warehouse import BUCKET, processed_rows, publish_batch, seed_records
+from tests.fixtures.warehouse import BUCKET, pass_gate_and_merge, processed_rows, publish_batch, seed_records
 
 pytestmark = [pytest.mark.postgres, pytest.mark.airflow]
 
@@ -65,15 +66,6 @@ ENDPOINTS = [
 def uploaded(batch: str) -> datetime:
     """When a batch's files landed (their LastModified): the data's time, which history observes."""
     return datetime.combine(DAYS[batch], datetime.min.time(), tzinfo=UTC)
-
-
-def merge(conn, batch_id: str) -> None:
-    """Pass the batch's gate (ledger rows verified), then merge it as the DAG does."""
-    ledger.mark_verified(conn, batch_id)
-    with conn.cursor() as cursor:
-        for statement in warehouse.merge_statements(batch_id, "postgres"):
-            cursor.execute(statement)
-    conn.commit()
 
 
 def record_checks(conn, batch_id: str, outcomes: list[tuple[str, str, str]], day) -> None:
@@ -128,7 +120,7 @@ def loaded(pg_dsn: str, moto_endpoint: str):
     warehouse.load_staging(conn, s3, batch_id=SEED, output_uri=output_uri, summary=summary,
                            objects=[(BUCKET, "raw/seed.csv", "e1", uploaded("seed")),
                                     (BUCKET, "raw/bad.csv", "e2", uploaded("seed"))])  # fmt: skip
-    merge(conn, SEED)
+    pass_gate_and_merge(conn, SEED)
     apollo = next(record for record in records if record["Series_Title"] == "Apollo 13")
     put_quarantine(s3, SEED, [{
         "batch_id": SEED, "source_object": seed_uri, "line_number": apollo["line"], "reasons": ["invalid_year"],
@@ -148,7 +140,7 @@ def loaded(pg_dsn: str, moto_endpoint: str):
     output_uri, summary = publish_batch(s3, UPDATE, {update_uri: (len(update_rows), update_rows)})
     warehouse.load_staging(conn, s3, batch_id=UPDATE, output_uri=output_uri, summary=summary,
                            objects=[(BUCKET, "raw/update.csv", "e3", uploaded("update"))])  # fmt: skip
-    merge(conn, UPDATE)
+    pass_gate_and_merge(conn, UPDATE)
     record_checks(conn, UPDATE, [("checks.rows", "pass", "ok")], DAYS["update"])
 
     failed_uri = f"s3://{BUCKET}/raw/no_meta.csv"
@@ -220,14 +212,8 @@ def airflow_url(loaded, moto_endpoint, tmp_path_factory):
     warehouse_uri = loaded["dsn"].replace("postgresql://", "postgres://", 1)
     env = {
         **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        **project_airflow_env(home, USER, passwords, f"http://127.0.0.1:{port}"),
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW_CONN_REDSHIFT_DEFAULT": warehouse_uri,
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({
             "conn_type": "aws", "login": "testing", "password": "testing",

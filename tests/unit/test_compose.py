@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from local_stack.environment import airflow_env
+from tests.fixtures.stack import EXAMPLE_DESCRIPTION
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yaml").read_text())
@@ -71,16 +72,7 @@ def test_every_python_module_a_command_runs_exists():
 
 
 def test_airflow_gets_the_same_connections_and_variables_as_the_local_stack():
-    stack = {
-        "aws_endpoint_url": "http://127.0.0.1:5055", "aws_region": "us-east-1",
-        "warehouse_dsn": "postgresql://postgres@127.0.0.1:5433/postgres", "bucket": "imdb-quality-local",
-        "raw_prefix": "raw/", "processed_prefix": "processed/", "glue_assets_prefix": "glue/",
-        "artifacts_bucket": "imdb-quality-artifacts-local",
-        "raw_events_queue_url": "http://127.0.0.1:5055/123456789012/imdb-raw-object-created",
-        "notifications_topic_arn": "arn:aws:sns:us-east-1:123456789012:imdb-pipeline-notifications",
-        "glue_job_name": "imdb-movies-quality-ingestion", "glue_role_name": "imdb-glue-job-role",
-        "airflow_home": "/tmp/airflow", "airflow_url": "http://127.0.0.1:8080", "airflow_user": "admin",
-    }
+    stack = EXAMPLE_DESCRIPTION
     local = airflow_env(stack)
     compose = COMPOSE["services"]["airflow"]["environment"]
 

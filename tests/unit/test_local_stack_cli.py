@@ -13,6 +13,7 @@ import pytest
 from local_stack import doctor
 from local_stack.processes import StackError, free_port, wait_until
 from local_stack.settings import REPO_ROOT, write_stack
+from tests.fixtures.stack import EXAMPLE_DESCRIPTION
 
 
 def run_cli(*arguments: str, local_dir) -> subprocess.CompletedProcess:
@@ -32,15 +33,12 @@ def test_without_a_stack_the_cli_ends_with_one_clear_line(command, tmp_path):
 def _stack(tmp_path, **overrides) -> dict:
     """A stack description whose services are all down (ports nothing listens on)."""
     return {
-        "aws_endpoint_url": f"http://127.0.0.1:{free_port()}", "aws_region": "us-east-1",
-        "warehouse_dsn": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres", "bucket": "imdb-quality-local",
-        "raw_prefix": "raw/", "processed_prefix": "processed/", "glue_assets_prefix": "glue/",
-        "raw_events_queue_url": "http://127.0.0.1:5055/123456789012/imdb-raw-object-created",
-        "notifications_topic_arn": "arn:aws:sns:us-east-1:123456789012:imdb-pipeline-notifications",
-        "glue_job_name": "imdb-movies-quality-ingestion", "glue_role_name": "imdb-glue-job-role",
+        **EXAMPLE_DESCRIPTION,
+        "aws_endpoint_url": f"http://127.0.0.1:{free_port()}",
+        "warehouse_dsn": f"postgresql://postgres@127.0.0.1:{free_port()}/postgres",
         "airflow_home": str(tmp_path / "airflow"), "airflow_url": f"http://127.0.0.1:{free_port()}",
-        "airflow_user": "admin", **overrides,
-    }
+        **overrides,
+    }  # fmt: skip
 
 
 def test_doctor_checks_the_settings_airflow_would_get(tmp_path):

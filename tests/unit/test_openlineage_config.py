@@ -6,16 +6,9 @@ import json
 from datetime import UTC, datetime
 
 from local_stack.environment import OPENLINEAGE_NAMESPACE, airflow_env, openlineage_events_file
+from tests.fixtures.stack import EXAMPLE_DESCRIPTION
 
-STACK = {
-    "aws_endpoint_url": "http://127.0.0.1:5055", "aws_region": "us-east-1",
-    "warehouse_dsn": "postgresql://postgres@127.0.0.1:5433/postgres", "bucket": "imdb-quality-local",
-    "raw_prefix": "raw/", "processed_prefix": "processed/", "glue_assets_prefix": "glue/",
-    "raw_events_queue_url": "http://127.0.0.1:5055/123456789012/imdb-raw-object-created",
-    "notifications_topic_arn": "arn:aws:sns:us-east-1:123456789012:imdb-pipeline-notifications",
-    "glue_job_name": "imdb-movies-quality-ingestion", "glue_role_name": "imdb-glue-job-role",
-    "airflow_url": "http://127.0.0.1:8080", "airflow_user": "admin",
-}
+STACK = EXAMPLE_DESCRIPTION
 
 
 def test_the_transport_writes_events_as_json_lines_where_the_stack_says(tmp_path):
