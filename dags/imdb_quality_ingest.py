@@ -241,6 +241,15 @@ with DAG(
         print(f"{len(waiting)} raw object version(s) wait for a run: {[version.uri for version in waiting]}")
         return bool(waiting)
 
+    # The follow-up tasks below run whatever happened, so a run's state no longer follows its last
+    # pipeline task: this one fails the run when the pipeline did (its failed task already alerted).
+    @task(trigger_rule="one_failed", on_failure_callback=None)
+    def pipeline_failed() -> None:
+        """Fails the run when a pipeline task failed; skipped otherwise."""
+        from airflow.exceptions import AirflowFailException
+
+        raise AirflowFailException("A task of this run failed: see the failed task's log and its SNS alert.")
+
     # Runs when the merge did, whether or not the optional AWS-only refreshes were skipped.
     @task(trigger_rule="none_failed_min_one_success")
     def success_notice(
@@ -366,7 +375,7 @@ with DAG(
     )
     chain(refresh_marts, athena_configured(), add_athena_partition, notice)
     chain(refresh_marts, quicksight_configured(), refresh_quicksight_spice, notice)
-    chain(notice, notify_success)
+    chain(notice, notify_success, pipeline_failed())
 
     trigger_follow_up_run = TriggerDagRunOperator(
         task_id="trigger_follow_up_run",

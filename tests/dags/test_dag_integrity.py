@@ -112,6 +112,7 @@ def dag_facts(airflow_env) -> dict:
                     "deferrable": getattr(t, "deferrable", None),
                     "outlets": [getattr(o, "name", None) for o in t.outlets],
                     "on_failure_callback": bool(t.on_failure_callback),
+                    "trigger_rule": getattr(t.trigger_rule, "value", t.trigger_rule),
                     "upstream": sorted(t.upstream_task_ids),
                     "execution_timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
                 }} for t in dag.tasks
@@ -129,7 +130,8 @@ def test_required_dag_fields(dag_facts):
     assert dag_facts["max_active_runs"] == 1
     for task_id, task in dag_facts["tasks"].items():
         assert task["owner"] == "data-engineering", task_id
-        assert task["on_failure_callback"], f"{task_id} sends no failure notification"
+        if task_id != "pipeline_failed":  # it only re-states a failure another task has alerted on
+            assert task["on_failure_callback"], f"{task_id} sends no failure notification"
 
 
 def test_schedule_is_asset_or_daily_time(dag_facts):
@@ -181,6 +183,14 @@ def test_nothing_can_block_later_runs_for_ever(dag_facts):
 
 def test_the_glue_jobs_own_log_goes_to_the_task_log(dag_facts):
     assert dag_facts["glue"]["verbose"] is True
+
+
+def test_a_failed_pipeline_task_fails_the_run_although_the_follow_up_tasks_run(dag_facts):
+    """The follow-up tasks run whatever happened; the run still fails when the pipeline did."""
+    tasks = dag_facts["tasks"]
+    assert tasks["pipeline_failed"]["trigger_rule"] == "one_failed"
+    assert tasks["pipeline_failed"]["upstream"] == ["notify_success"]
+    assert not tasks["pipeline_failed"]["on_failure_callback"]
 
 
 def test_files_landing_during_a_run_get_a_follow_up_run(dag_facts):

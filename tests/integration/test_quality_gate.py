@@ -265,8 +265,8 @@ def test_target_row_count_never_shrinks(conn, data_source, seed_rows):
     with conn.cursor() as cursor:
         cursor.executemany(
             f"insert into movies.imdb_movies ({', '.join(target_columns)}, first_loaded_batch,"
-            f" last_loaded_batch, updated_at)"
-            f" values ({', '.join(['%s'] * len(target_columns))}, %s, %s, now())",
+            f" last_loaded_batch, updated_at, source_time, source_modified_at)"
+            f" values ({', '.join(['%s'] * len(target_columns))}, %s, %s, now(), now(), now())",
             [(*(row[column] for column in target_columns), BATCH, BATCH) for row in seed_rows],
         )
     conn.commit()
