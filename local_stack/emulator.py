@@ -1,13 +1,16 @@
 """The AWS emulator: moto's server, with Glue job runs executed for real by local_stack.glue_runner.
 
-Run as `python -m local_stack.emulator --port N --state-dir D`. moto is pinned exactly
+Run as `python -m local_stack.emulator --port N --state-dir D [--allowed-script s3://...]`. moto is pinned exactly
 (requirements-dev.txt) because this module patches its Glue backend: a job run stays STARTING,
-then RUNNING while its script runs, then SUCCEEDED or FAILED with the script's error message.
+then RUNNING while its script runs, then SUCCEEDED or FAILED with the script's error message. Only
+the stack's registered job script runs (see GlueRunExecutor); each run's stdout and stderr go to
+CloudWatch Logs `/aws-glue/jobs/output` and `/error`, stream = run id, as on AWS Glue.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
 import os
 import signal
@@ -26,12 +29,33 @@ READY_LINE = "emulator ready on"
 _NEVER = {"progression": "manual", "times": 2**62}
 
 
-class GlueRunExecutor:
-    """Runs StartJobRun requests on a small thread pool against this emulator's own endpoint."""
+# Where AWS Glue writes a run's driver log (stream = the run id); GlueJobOperator(verbose=True)
+# prints <LogGroupName>/output and <LogGroupName>/error.
+GLUE_LOG_GROUP = "/aws-glue/jobs"
+_MAX_LOG_EVENTS, _MAX_LOG_BATCH_BYTES, _MAX_LOG_MESSAGE = 5000, 800_000, 200_000
 
-    def __init__(self, endpoint_url: str, runs_dir: Path, max_concurrent_runs: int = 2):
+
+def registered_job_scripts() -> dict[str, Path]:
+    """The stack's own job script: its S3 location -> the checkout's file its content must equal."""
+    from local_stack.resources import load_resources
+    from local_stack.settings import REPO_ROOT
+
+    job = load_resources()["glue_job"]
+    return {job["script_location"]: REPO_ROOT / job["script_source"]}
+
+
+class GlueRunExecutor:
+    """Runs StartJobRun requests on a small thread pool against this emulator's own endpoint.
+
+    Only registered scripts run: the stack's own (whose S3 object must equal the checkout's file)
+    and any `extra_scripts` (tests); a run of any other script is FAILED without being staged.
+    """
+
+    def __init__(self, endpoint_url: str, runs_dir: Path, max_concurrent_runs: int = 2,
+                 extra_scripts: tuple[str, ...] = ()):
         self.endpoint_url = endpoint_url
         self.runs_dir = runs_dir
+        self.scripts: dict[str, Path | None] = {**registered_job_scripts(), **dict.fromkeys(extra_scripts)}
         self._pool = ThreadPoolExecutor(max_workers=max_concurrent_runs, thread_name_prefix="glue-run")
 
     def submit(self, job, job_run, region: str) -> None:
@@ -43,6 +67,15 @@ class GlueRunExecutor:
             script_location=(job.command or {}).get("ScriptLocation", ""),
             arguments=dict(job_run.arguments or {}),
         )
+        if request.script_location not in self.scripts:
+            log.warning("glue run %s of %s refused: unregistered script %s", request.run_id, job.name,
+                        request.script_location)
+            job_run.error_message = (f"{request.script_location} is not the registered job script; this emulator "
+                                     f"runs only {', '.join(sorted(self.scripts))}")
+            job_run.execution_seconds = 0
+            job_run.completed_on = datetime.now(UTC)
+            job_run.status = "FAILED"
+            return
         self._pool.submit(self._run, request, job_run, region)
 
     def _run(self, request, job_run, region: str) -> None:
@@ -53,13 +86,19 @@ class GlueRunExecutor:
         job_run.status = "RUNNING"
         started = time.monotonic()
         log.info("glue run %s of %s started", request.run_id, request.job_name)
+        def client(service: str):
+            return boto3.client(service, endpoint_url=self.endpoint_url, region_name=region,
+                                aws_access_key_id=DUMMY_ACCESS_KEY_ID, aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY)
+
         try:
-            s3 = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=region,
-                              aws_access_key_id=DUMMY_ACCESS_KEY_ID,
-                              aws_secret_access_key=DUMMY_SECRET_ACCESS_KEY)
-            result = execute_run(request, self.runs_dir, s3)
+            expected = self.scripts[request.script_location]
+            digest = hashlib.sha256(expected.read_bytes()).hexdigest() if expected else None
+            result = execute_run(request, self.runs_dir, client("s3"), script_sha256=digest)
             job_run.error_message = result.error_message
             final_status = "SUCCEEDED" if result.succeeded else "FAILED"
+            logs = client("logs")
+            _put_log_lines(logs, f"{GLUE_LOG_GROUP}/output", request.run_id, result.output_lines)
+            _put_log_lines(logs, f"{GLUE_LOG_GROUP}/error", request.run_id, result.error_lines)
         except Exception as error:  # the run must end in a final state whatever broke
             log.exception("glue run %s crashed", request.run_id)
             job_run.error_message = f"local Glue runner error: {type(error).__name__}: {error}"
@@ -71,6 +110,28 @@ class GlueRunExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _put_log_lines(logs, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
+    """The lines as CloudWatch Logs events of group/stream, in batches PutLogEvents accepts."""
+    for create in (lambda: logs.create_log_group(logGroupName=group),
+                   lambda: logs.create_log_stream(logGroupName=group, logStreamName=stream)):
+        try:
+            create()
+        except logs.exceptions.ResourceAlreadyExistsException:
+            pass
+    batch, size = [], 0
+    for timestamp, line in lines:
+        if not line.strip():
+            continue  # CloudWatch refuses empty messages
+        message = line[:_MAX_LOG_MESSAGE]
+        if len(batch) == _MAX_LOG_EVENTS or size + len(message) > _MAX_LOG_BATCH_BYTES:
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+            batch, size = [], 0
+        batch.append({"timestamp": timestamp, "message": message})
+        size += len(message) + 26
+    if batch:
+        logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
 
 
 # UpdateJob overwrites the whole definition (AWS semantics); absent fields take these values.
@@ -146,6 +207,7 @@ def install_glue_runner(executor: GlueRunExecutor) -> None:
             described.pop("CompletedOn", None)
         if getattr(self, "error_message", None):
             described["ErrorMessage"] = self.error_message
+        described["LogGroupName"] = GLUE_LOG_GROUP
         return described
 
     GlueBackend.start_job_run = start_job_run
@@ -197,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state-dir", type=Path, required=True, help="Glue run directories go here")
     parser.add_argument("--max-concurrent-runs", type=int, default=2)
+    parser.add_argument("--allowed-script", action="append", default=[], metavar="S3_URI",
+                        help="a job script to run besides the stack's own (repeatable); no other script runs")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -215,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     # The Glue runner calls this server from inside: a wildcard bind address is not a place to call.
     own_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host
     executor = GlueRunExecutor(f"http://{own_host}:{options.port}", options.state_dir / "glue-runs",
-                               options.max_concurrent_runs)
+                               options.max_concurrent_runs, tuple(options.allowed_script))
     install_glue_runner(executor)
     install_update_job()
     install_s3_event_fix()

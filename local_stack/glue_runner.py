@@ -7,10 +7,13 @@ A run is staged under `<runs dir>/<run id>/`: `script/`, `libs/` (the `--extra-p
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -46,6 +49,9 @@ class RunResult:
     succeeded: bool
     error_message: str | None
     log_path: Path
+    # (epoch milliseconds, line) of the script's stdout and stderr: Glue's output and error logs.
+    output_lines: list[tuple[int, str]] = field(default_factory=list)
+    error_lines: list[tuple[int, str]] = field(default_factory=list)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -56,37 +62,72 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return parsed.netloc, parsed.path.lstrip("/")
 
 
-def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sys.executable) -> RunResult:
-    """Stage, run and publish one Glue job run; never raises for a failing job, reports it instead."""
+def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sys.executable,
+                script_sha256: str | None = None) -> RunResult:
+    """Stage, run and publish one Glue job run; never raises for a failing job, reports it instead.
+
+    With `script_sha256`, the script object must have exactly that content, or the run fails unrun.
+    """
     run_dir = runs_dir / request.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / "run.log"
+    result = RunResult(False, None, log_path)
     with log_path.open("w") as log:
         try:
-            command, pythonpath, output_uri = _stage(request, run_dir, s3_client)
+            command, pythonpath, output_uri = _stage(request, run_dir, s3_client, script_sha256)
             log.write(f"$ {' '.join(command)}\n")
             log.flush()
             environment = {**os.environ, "PYTHONPATH": os.pathsep.join(pythonpath),
                            "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}
-            exit_code = subprocess.run(
-                [python, *command], cwd=run_dir, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                check=False,
-            ).returncode
+            exit_code = _run_script([python, *command], run_dir, environment, log, result)
         except Exception as error:  # staging problems are the run's failure, reported like AWS would
-            log.write(f"\nGlue runner error: {type(error).__name__}: {error}\n")
-            return RunResult(False, f"{type(error).__name__}: {error}", log_path)
+            message = f"Glue runner error: {type(error).__name__}: {error}"
+            log.write(f"\n{message}\n")
+            result.error_lines.append((_now_ms(), message))
+            result.error_message = f"{type(error).__name__}: {error}"
+            return result
     if exit_code != 0:
-        return RunResult(False, error_summary(log_path.read_text(errors="replace"), exit_code, log_path),
-                         log_path)
+        result.error_message = error_summary(log_path.read_text(errors="replace"), exit_code, log_path)
+        return result
     if output_uri:
         _upload_tree(run_dir / "output", output_uri, s3_client)
-    return RunResult(True, None, log_path)
+    result.succeeded = True
+    return result
 
 
-def _stage(request: RunRequest, run_dir: Path, s3_client) -> tuple[list[str], list[str], str | None]:
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _run_script(command: list[str], run_dir: Path, environment: dict, log, result: RunResult) -> int:
+    """Runs the script; run.log gets both streams interleaved, result gets each stream's lines."""
+    process = subprocess.Popen(command, cwd=run_dir, env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, errors="replace")
+    lock = threading.Lock()
+
+    def pump(stream, lines: list[tuple[int, str]]) -> None:
+        for line in stream:
+            with lock:
+                log.write(line)
+                log.flush()
+            lines.append((_now_ms(), line.rstrip("\n")))
+
+    pumps = [threading.Thread(target=pump, args=(process.stdout, result.output_lines)),
+             threading.Thread(target=pump, args=(process.stderr, result.error_lines))]
+    for thread in pumps:
+        thread.start()
+    for thread in pumps:
+        thread.join()
+    return process.wait()
+
+
+def _stage(request: RunRequest, run_dir: Path, s3_client,
+           script_sha256: str | None) -> tuple[list[str], list[str], str | None]:
     """Download script, libraries and inputs; return the script's command line, PYTHONPATH, S3 output."""
     arguments = dict(request.arguments)
     script = _download(request.script_location, run_dir / "script", s3_client)
+    if script_sha256 and hashlib.sha256(script.read_bytes()).hexdigest() != script_sha256:
+        raise ValueError(f"{request.script_location} differs from the registered job script: not run")
     pythonpath = [
         str(_download(uri, run_dir / "libs", s3_client))
         for uri in _split_list(arguments.pop("--extra-py-files", ""))
@@ -111,9 +152,17 @@ def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _inside(directory: Path, uri: str, *parts: str) -> Path:
+    """directory/parts; ValueError when a part taken from the S3 name would lead out of directory."""
+    target = directory.joinpath(*parts)
+    if ".." in Path(*parts).parts or not target.resolve().is_relative_to(directory.resolve()):
+        raise ValueError(f"{uri}: its name would leave the run folder ({directory}); not staged")
+    return target
+
+
 def _download(uri: str, directory: Path, s3_client) -> Path:
     bucket, key = split_s3_uri(uri)
-    target = directory / Path(key).name
+    target = _inside(directory, uri, key.rsplit("/", 1)[-1])
     target.parent.mkdir(parents=True, exist_ok=True)
     _get_object(s3_client, bucket, key, target, uri)
     return target
@@ -123,7 +172,7 @@ def _stage_input(uri: str, directory: Path, s3_client) -> str:
     if not uri.startswith("s3://"):
         return uri
     bucket, key = split_s3_uri(uri)
-    target = directory / bucket / key
+    target = _inside(directory, uri, bucket, key)
     target.parent.mkdir(parents=True, exist_ok=True)
     _get_object(s3_client, bucket, key, target, uri)
     # Not Path.as_uri(): Hadoop takes the URI's path literally, so `dt=...` must not become `dt%3D...`.

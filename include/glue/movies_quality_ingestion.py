@@ -101,12 +101,17 @@ def main(argv: list[str]) -> None:
 
 
 def _local_session(app_name: str):
-    """A plain local SparkSession in UTC, as Glue's is."""
+    """A plain local SparkSession in UTC, as Glue's is.
+
+    The driver is the only executor here: it gets room to cache a 1M-row batch as a Glue
+    G.1X worker has (SPARK_DRIVER_MEMORY overrides), or the cache spills to disk.
+    """
     from pyspark.sql import SparkSession
 
     spark = (
         SparkSession.builder.appName(app_name)
         .master(os.environ.get("SPARK_MASTER", "local[*]"))
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "3g"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
@@ -119,5 +124,9 @@ def _local_session(app_name: str):
 if __name__ == "__main__":
     import logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # On stdout, which Glue sends to the /aws-glue/jobs/output log group (stderr, with Spark's own
+    # log, goes to /error).
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stdout
+    )
     main(sys.argv)

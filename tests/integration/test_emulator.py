@@ -150,6 +150,54 @@ def test_a_failing_script_reports_failed_with_its_error(emulator):
     assert "starting ['--batch_id', 'B1', '--JOB_NAME', 'failing-job']" in log
 
 
+def test_a_job_with_a_script_the_stack_did_not_register_is_refused_not_run(emulator, tmp_path):
+    marker = tmp_path / "intruder-ran"
+    _create_job(emulator, "intruder-job", f"open({str(marker)!r}, 'w').write('ran')\n".encode())
+    glue = emulator.client("glue")
+
+    run_id = glue.start_job_run(JobName="intruder-job")["JobRunId"]
+    run, _ = wait_for_job_run(glue, "intruder-job", run_id, timeout=60)
+
+    assert run["JobRunState"] == "FAILED"
+    assert "s3://scripts/intruder-job.py is not the registered job script" in run["ErrorMessage"]
+    time.sleep(1)
+    assert not marker.exists()
+
+
+def test_a_registered_job_script_changed_in_s3_is_refused(emulator, tmp_path):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+    glue, s3 = emulator.client("glue"), emulator.client("s3")
+    script = glue.get_job(JobName=stack["glue_job_name"])["Job"]["Command"]["ScriptLocation"]
+    marker = tmp_path / "replaced-script-ran"
+    bucket, key = script.removeprefix("s3://").split("/", 1)
+    s3.put_object(Bucket=bucket, Key=key, Body=f"open({str(marker)!r}, 'w').write('ran')\n".encode())
+
+    run_id = glue.start_job_run(JobName=stack["glue_job_name"], Arguments={"--batch_id": "B1"})["JobRunId"]
+    run, _ = wait_for_job_run(glue, stack["glue_job_name"], run_id, timeout=60)
+
+    assert run["JobRunState"] == "FAILED"
+    assert "differs from the registered job script" in run["ErrorMessage"]
+    assert not marker.exists()
+
+
+def test_a_run_writes_its_driver_log_to_cloudwatch_where_the_glue_operator_reads_it(emulator):
+    chatty = b"import sys\nprint('movies_quality: read 3 rows from s3://b/raw/a.csv')\n" \
+             b"print('warned', file=sys.stderr)\n"
+    _create_job(emulator, "chatty-job", chatty)
+    glue, logs = emulator.client("glue"), emulator.client("logs")
+
+    run_id = glue.start_job_run(JobName="chatty-job")["JobRunId"]
+    run, _ = wait_for_job_run(glue, "chatty-job", run_id, timeout=60)
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    # GlueJobOperator(verbose=True) reads <LogGroupName>/output and /error, stream = the run id.
+    assert run["LogGroupName"] == "/aws-glue/jobs"
+    output = logs.get_log_events(logGroupName="/aws-glue/jobs/output", logStreamName=run_id)["events"]
+    errors = logs.get_log_events(logGroupName="/aws-glue/jobs/error", logStreamName=run_id)["events"]
+    assert "movies_quality: read 3 rows from s3://b/raw/a.csv" in [event["message"] for event in output]
+    assert "warned" in [event["message"] for event in errors]
+
+
 def test_a_missing_input_object_fails_the_run_naming_it(emulator):
     _create_job(emulator, "reader-job", b"print('never reached')\n")
     glue = emulator.client("glue")
@@ -191,3 +239,6 @@ def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(e
     # Apollo 13's Released_Year is "PG".
     assert (summary["rows_valid"], summary["rows_quarantined"]) == (999, 1)
     assert [file["source_object"] for file in summary["files"]] == [source]
+    output = emulator.client("logs").get_log_events(logGroupName="/aws-glue/jobs/output", logStreamName=run_id)
+    messages = "\n".join(event["message"] for event in output["events"])
+    assert f"movies_quality: read 1000 rows from {source}: 999 valid, 1 quarantined" in messages

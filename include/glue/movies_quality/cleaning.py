@@ -24,11 +24,15 @@ def _try_cast(sql_text: str, sql_type: str):
     return F.expr(f"try_cast({sql_text} as {sql_type})")
 
 
+# What the regular expression `\s` matches (Java, without Unicode classes): trimmed without a regex.
+WHITESPACE = " \t\n\x0b\f\r"
+
+
 def stripped_text(name: str):
     """The column trimmed of surrounding whitespace; null when nothing is left."""
     from pyspark.sql import functions as F
 
-    text = F.regexp_replace(F.col(name), r"^\s+|\s+$", "")
+    text = F.btrim(F.col(name), F.lit(WHITESPACE))
     return F.when(text != "", text)
 
 
@@ -76,11 +80,15 @@ def normalise_certificate(name: str):
 
 
 def genre_list(name: str):
-    """Genre names split on commas, whitespace collapsed, blanks and repeats removed, order kept."""
+    """Genre names split on commas, whitespace collapsed, blanks and repeats removed, order kept.
+
+    Takes a trimmed column: once whitespace runs are single spaces, the separator ` ?, ?` also
+    trims every name (no per-name lambda, which Spark would interpret row by row).
+    """
     from pyspark.sql import functions as F
 
-    names = F.transform(F.split(F.col(name), ","), lambda genre: F.trim(F.regexp_replace(genre, r"\s+", " ")))
-    return F.array_distinct(F.filter(names, lambda genre: genre != ""))
+    names = F.split(F.regexp_replace(F.col(name), r"\s+", " "), " ?, ?")
+    return F.array_distinct(F.array_remove(names, ""))
 
 
 def movie_key(title_name: str, year_column):
@@ -98,11 +106,13 @@ def type_movies(records):
     texts = records.select(
         *[stripped_text(name).alias(f"{name}_text") if name in RAW_COLUMNS else name for name in records.columns]
     )
-    genre_names = genre_list("genre_text")
+    # Its own column, used three times below: Spark keeps it computed once rather than inlined.
+    texts = texts.withColumn("genre_names", genre_list("genre_text"))
+    genre_names = F.col("genre_names")
     primary_genre = F.get(genre_names, 0)
     released_year = parse_year("released_year_text")
     return texts.select(
-        "*",
+        *[name for name in texts.columns if name != "genre_names"],
         movie_key("series_title_text", released_year).alias("movie_id"),
         F.col("series_title_text").alias("series_title"),
         released_year.alias("released_year"),

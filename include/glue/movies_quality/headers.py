@@ -27,6 +27,8 @@ class FileLayout:
     source_object: str
     header: tuple[str, ...] = ()
     error: str | None = None
+    # The file as Spark's scan names it in `_metadata.file_path` (the Hadoop FileStatus path).
+    scan_path: str | None = None
 
     @property
     def positions(self) -> dict[str, int]:
@@ -74,15 +76,16 @@ def _check_header(header: tuple[str, ...], source_object: str) -> None:
         )
 
 
-def read_probe(spark, uri: str) -> tuple[bytes, int]:
-    """The first PROBE_BYTES of a file and its size, via Hadoop FileSystem (file://, s3://)."""
+def read_probe(spark, uri: str) -> tuple[bytes, int, str]:
+    """The first PROBE_BYTES of a file, its size and its scan path, via Hadoop FileSystem (file://, s3://)."""
     jvm = spark.sparkContext._jvm
     path = jvm.org.apache.hadoop.fs.Path(uri)
     file_system = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    size = file_system.getFileStatus(path).getLen()
+    status = file_system.getFileStatus(path)
+    size = status.getLen()
     stream = file_system.open(path)
     try:
-        return bytes(stream.readNBytes(min(size, PROBE_BYTES))), size
+        return bytes(stream.readNBytes(min(size, PROBE_BYTES))), size, status.getPath().toUri().toString()
     finally:
         stream.close()
 
@@ -94,8 +97,9 @@ def inspect_files(spark, input_uris: list[str], source_objects: list[str]) -> li
     layouts = []
     for index, (uri, source_object) in enumerate(zip(input_uris, source_objects, strict=True)):
         try:
-            probe, size = read_probe(spark, uri)
-            layouts.append(FileLayout(index, uri, source_object, parse_header(probe, size, source_object)))
+            probe, size, scan_path = read_probe(spark, uri)
+            header = parse_header(probe, size, source_object)
+            layouts.append(FileLayout(index, uri, source_object, header, scan_path=scan_path))
         except FileRejected as rejection:
             layouts.append(FileLayout(index, uri, source_object, error=str(rejection)))
         except Py4JJavaError as error:

@@ -15,10 +15,11 @@ from movies_quality.outputs import (
     summary_json,
     write_text,
 )
-from movies_quality.reading import number_lines, parse_records, scan_lines
-from movies_quality.validation import validate_movies
+from movies_quality.reading import parse_records, scan_lines
+from movies_quality.validation import check_movies, repeated_movies, validate_movies
 
-log = logging.getLogger(__name__)
+# The job's own lines read "<time> INFO movies_quality: ..." in its driver log: grep for them.
+log = logging.getLogger("movies_quality")
 
 
 @dataclass(frozen=True)
@@ -45,36 +46,51 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
     files = inspect_files(spark, settings.input_uris, settings.source_objects)
     for layout in files:
         if layout.error:
-            log.warning("rejected %s", layout.error)
+            log.warning("rejected file %s", layout.error)
     loadable = [layout for layout in files if layout.error is None]
 
-    # Cached so the line numbering and the parsing share one read of the input.
-    lines = scan_lines(spark, loadable).persist()
-    typed = type_movies(parse_records(number_lines(lines), loadable))
+    typed = type_movies(parse_records(scan_lines(spark, loadable), loadable))
+    # Cached once, checked: the duplicate aggregate, the counts and both outputs read it instead
+    # of the input. The repeated keys are materialised first so that joining them back is
+    # planned with their real (usually tiny) size: a broadcast, not a shuffle of every row.
+    checked = check_movies(typed, max_year=ingested_at.year + 1).persist()
+    repeats = repeated_movies(checked).persist()
+    repeated_keys = repeats.count()
     validated = validate_movies(
-        typed,
-        max_year=ingested_at.year + 1,
+        checked,
+        repeats,
         quality_min=Decimal(str(settings.quality_min)),
         quality_max=Decimal(str(settings.quality_max)),
-    ).persist()
+    )
     counts = outcome_counts(validated)
-    lines.unpersist()
+    summary = build_summary(counts, files, settings.batch_id, settings.quality_min, settings.quality_max)
+    for entry in summary["files"]:
+        if entry["status"] == "processed":
+            log.info(
+                "read %d rows from %s: %d valid, %d quarantined",
+                entry["rows_in"], entry["source_object"], entry["rows_valid"], entry["rows_quarantined"],
+            )  # fmt: skip
+    reasons = ", ".join(f"{code}={rows}" for code, rows in summary["reasons"].items()) or "none"
+    log.info("quarantine reasons: %s (%d movie keys repeated)", reasons, repeated_keys)
 
     processed_rows(validated, settings.batch_id, ingested_at).write.mode("overwrite").parquet(f"{output_uri}/processed")
-    quarantined_rows(validated, settings.batch_id).write.mode("overwrite").option("ignoreNullFields", "false").json(
-        f"{output_uri}/quarantine"
-    )
-    validated.unpersist()
+    log.info("wrote %d rows to %s/processed", summary["rows_valid"], output_uri)
+    quarantined_rows(validated, loadable, settings.batch_id).write.mode("overwrite").option(
+        "ignoreNullFields", "false"
+    ).json(f"{output_uri}/quarantine")
+    log.info("wrote %d rows to %s/quarantine", summary["rows_quarantined"], output_uri)
+    repeats.unpersist()
+    checked.unpersist()
 
-    summary = build_summary(counts, files, settings.batch_id, settings.quality_min, settings.quality_max)
     # Written last: its presence says the batch's outputs are complete.
     write_text(spark, f"{output_uri}/summary.json", summary_json(summary))
     log.info(
-        "batch %s: %d rows in, %d valid, %d quarantined, %d files rejected",
+        "batch %s: %d rows in, %d valid, %d quarantined, %d files rejected; wrote %s/summary.json",
         settings.batch_id,
         summary["rows_in"],
         summary["rows_valid"],
         summary["rows_quarantined"],
         sum(1 for layout in files if layout.error),
+        output_uri,
     )
     return summary

@@ -5,6 +5,7 @@ from collections import Counter
 
 from movies_quality.columns import PROCESSED_COLUMNS, QUARANTINE_COLUMNS
 from movies_quality.headers import FileLayout
+from movies_quality.reading import with_raw_values
 
 
 def processed_rows(validated, batch_id: str, ingested_at):
@@ -21,11 +22,12 @@ def processed_rows(validated, batch_id: str, ingested_at):
     )
 
 
-def quarantined_rows(validated, batch_id: str):
+def quarantined_rows(validated, files: list[FileLayout], batch_id: str):
     """Invalid rows with their raw values, source, line and every reason that applies."""
     from pyspark.sql import functions as F
 
-    return validated.where(~F.col("is_valid")).withColumn("batch_id", F.lit(batch_id)).select(*QUARANTINE_COLUMNS)
+    invalid = validated.where(~F.col("is_valid")).withColumn("batch_id", F.lit(batch_id))
+    return with_raw_values(invalid, files).select(*QUARANTINE_COLUMNS)
 
 
 def outcome_counts(validated) -> list[dict]:

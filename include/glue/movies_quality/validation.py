@@ -57,21 +57,57 @@ def _message(code: str, shown):
     return F.concat(rule, F.lit(' (value: "'), F.coalesce(shown, F.lit("")), F.lit('")'))
 
 
-def validate_movies(typed, *, max_year: int, quality_min, quality_max):
-    """Typed movies with reasons, errors, is_valid and is_quality_movie; raw only when invalid.
+def check_movies(typed, *, max_year: int):
+    """Typed movies with row_reasons and row_errors: every rule of a row on its own (not duplicates).
 
-    Of the rows sharing a movie_id, the first valid one by file then line is kept; every other
-    one gets duplicate_key. quality_min/quality_max bound imdb_rating exclusively (Decimals).
+    The trimmed texts served the messages and are dropped; value stays for the raw map of
+    quarantined rows.
     """
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     checks = _checks(max_year)
     row_reasons = F.filter(F.array(*[F.when(failed, F.lit(code)) for code, failed, _ in checks]), _present)
     row_errors = F.filter(F.array(*[F.when(failed, _message(code, shown)) for code, failed, shown in checks]), _present)
-    same_movie = Window.partitionBy("movie_id").orderBy(F.size("row_reasons") > 0, "file_index", "line_number")
-    kept = F.first(F.struct("source_object", "line_number")).over(same_movie)
-    is_duplicate = F.col("movie_id").isNotNull() & (F.row_number().over(same_movie) > 1)
+    return typed.select(
+        *[name for name in typed.columns if not name.endswith("_text") and name != "field_count_ok"],
+        row_reasons.alias("row_reasons"),
+        row_errors.alias("row_errors"),
+    )
+
+
+def repeated_movies(checked):
+    """movie_id of every key shared by several rows, with the row kept: the first valid one by file then line.
+
+    One aggregate over a few columns instead of a window over whole rows: only repeated keys
+    come out, usually few, so joining them back is a broadcast.
+    """
+    from pyspark.sql import functions as F
+
+    order = F.struct(
+        (F.size("row_reasons") > 0).alias("has_reasons"), "file_index", "line_number", "source_object"
+    )
+    return (
+        checked.where(F.col("movie_id").isNotNull())
+        .groupBy("movie_id")
+        .agg(F.count(F.lit(1)).alias("rows"), F.min(order).alias("kept"))
+        .where(F.col("rows") > 1)
+        .select("movie_id", "kept")
+    )
+
+
+def validate_movies(checked, repeats, *, quality_min, quality_max):
+    """Checked movies with reasons, errors, is_valid and is_quality_movie.
+
+    Of the rows sharing a movie_id (`repeats`), the first valid one by file then line is kept;
+    every other one gets duplicate_key. quality_min/quality_max bound imdb_rating exclusively
+    (Decimals).
+    """
+    from pyspark.sql import functions as F
+
+    kept = F.col("kept")
+    is_duplicate = kept.isNotNull() & (
+        (kept["file_index"] != F.col("file_index")) | (kept["line_number"] != F.col("line_number"))
+    )
     duplicate_error = F.concat(
         F.lit(f"{R.DUPLICATE_KEY}: {R.RULES[R.DUPLICATE_KEY]} (movie_id "),
         F.col("movie_id"),
@@ -81,27 +117,19 @@ def validate_movies(typed, *, max_year: int, quality_min, quality_max):
         kept["source_object"],
         F.lit(")"),
     )
-    validated = (
-        typed.withColumn("row_reasons", row_reasons)
-        .withColumn("row_errors", row_errors)
-        .select(
-            "*",
-            F.when(is_duplicate, F.array_append("row_reasons", F.lit(R.DUPLICATE_KEY)))
-            .otherwise(F.col("row_reasons"))
-            .alias("reasons"),
-            F.when(is_duplicate, F.array_append("row_errors", duplicate_error))
-            .otherwise(F.col("row_errors"))
-            .alias("errors"),
-        )
-        .drop("row_reasons", "row_errors")
+    validated = checked.join(repeats, "movie_id", "left").select(
+        *checked.columns,
+        F.when(is_duplicate, F.array_append("row_reasons", F.lit(R.DUPLICATE_KEY)))
+        .otherwise(F.col("row_reasons"))
+        .alias("reasons"),
+        F.when(is_duplicate, F.array_append("row_errors", duplicate_error))
+        .otherwise(F.col("row_errors"))
+        .alias("errors"),
     )
     rating = F.col("imdb_rating")
-    is_valid = F.size("reasons") == 0
-    # The texts served the messages; raw is kept for quarantined rows only (smaller cache).
-    return validated.select(
-        *[name for name in validated.columns if not name.endswith("_text") and name not in ("value", "raw")],
-        F.when(~is_valid, F.col("raw")).alias("raw"),
-        is_valid.alias("is_valid"),
+    return validated.drop("row_reasons", "row_errors").select(
+        "*",
+        (F.size("reasons") == 0).alias("is_valid"),
         F.coalesce(
             rating.isNotNull() & (rating > F.lit(quality_min)) & (rating < F.lit(quality_max)), F.lit(False)
         ).alias("is_quality_movie"),

@@ -46,14 +46,16 @@ def validated_movies(spark, rows: list[dict[str, str]], max_year: int = 2027):
     """The rows (one file, lines 2..n+1) through parsing, typing and validation, ordered by line."""
     from movies_quality.cleaning import type_movies
     from movies_quality.reading import parse_records
-    from movies_quality.validation import validate_movies
+    from movies_quality.validation import check_movies, repeated_movies, validate_movies
 
     layout = FileLayout(0, "memory://rows.csv", "s3://bucket/raw/rows.csv", SOURCE_COLUMNS)
     lines = csv_text(rows, line_end="\n").splitlines()[1:]
     numbered = spark.createDataFrame(
-        [(0, number, line) for number, line in enumerate(lines, start=2)],
-        "file_index int, line_number int, value string",
+        [(0, number, line, layout.source_object) for number, line in enumerate(lines, start=2)],
+        "file_index int, line_number int, value string, source_object string",
     )
-    typed = type_movies(parse_records(numbered, [layout]))
-    validated = validate_movies(typed, max_year=max_year, quality_min=Decimal("8.0"), quality_max=Decimal("10.3"))
+    checked = check_movies(type_movies(parse_records(numbered, [layout])), max_year=max_year)
+    validated = validate_movies(
+        checked, repeated_movies(checked), quality_min=Decimal("8.0"), quality_max=Decimal("10.3")
+    )
     return [row.asDict(recursive=True) for row in validated.orderBy("line_number").collect()]

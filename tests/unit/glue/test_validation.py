@@ -66,15 +66,17 @@ def test_wrong_field_count_keeps_the_raw_line_in_the_message(spark):
     from movies_quality.cleaning import type_movies
     from movies_quality.columns import SOURCE_COLUMNS
     from movies_quality.headers import FileLayout
-    from movies_quality.reading import parse_records
-    from movies_quality.validation import validate_movies
+    from movies_quality.reading import parse_records, with_raw_values
+    from movies_quality.validation import check_movies, repeated_movies, validate_movies
 
     layout = FileLayout(0, "memory://x.csv", "s3://b/raw/x.csv", SOURCE_COLUMNS)
-    numbered = spark.createDataFrame([(0, 2, "a,Heat,1995,R")], "file_index int, line_number int, value string")
-    validated = validate_movies(
-        type_movies(parse_records(numbered, [layout])), max_year=2027, quality_min=8, quality_max=10.3
+    numbered = spark.createDataFrame(
+        [(0, 2, "a,Heat,1995,R", layout.source_object)],
+        "file_index int, line_number int, value string, source_object string",
     )
-    [row] = validated.collect()
+    checked = check_movies(type_movies(parse_records(numbered, [layout])), max_year=2027)
+    validated = validate_movies(checked, repeated_movies(checked), quality_min=8, quality_max=10.3)
+    [row] = with_raw_values(validated, [layout]).collect()
     assert R.WRONG_FIELD_COUNT in row["reasons"]
     assert any(message.startswith(R.WRONG_FIELD_COUNT) and "a,Heat,1995,R" in message for message in row["errors"])
     assert row["raw"]["Series_Title"] == "Heat" and row["raw"]["Gross"] is None
