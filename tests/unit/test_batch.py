@@ -85,7 +85,10 @@ def test_a_batch_holds_its_objects_once_oldest_data_first_and_the_versions_it_sk
     assert batch.objects == (last_week, today)
     assert batch.skipped == (skipped,)
     assert batch.output_uri == f"s3://{BUCKET}/processed/batch_id=B1/"
-    assert batch.to_xcom()["input_uris_csv"] == f"{last_week.uri},{today.uri}"
+    assert batch.to_xcom()["input_manifest"] == f"s3://{BUCKET}/processed/batch_id=B1/input_manifest.json"
+    assert json.loads(batch.input_manifest())["inputs"] == [
+        {"uri": last_week.uri, "source_object": last_week.uri}, {"uri": today.uri, "source_object": today.uri}
+    ]
     assert batch.to_xcom()["objects"][0]["source_time"] == "2026-11-18T00:00:00+00:00"
 
 
