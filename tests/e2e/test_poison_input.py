@@ -64,7 +64,7 @@ def poisoned_batch(stack, api, tmp_path_factory):
     files["packed.csv.gz"].write_bytes(gzip.compress(packed.read_bytes()))
     swapped = ["IMDB_Rating" if n == "Released_Year" else "Released_Year" if n == "IMDB_Rating" else n for n in header]
     shifted = write_csv(folder / "shifted.csv", header, renamed(good[21:31], "Poison Shifted"))
-    shifted.write_text(",".join(swapped) + "\r\n" + shifted.read_text().split("\r\n", 1)[1])
+    shifted.write_bytes(",".join(swapped).encode() + b"\r\n" + shifted.read_bytes().split(b"\r\n", 1)[1])
     files["shifted.csv"] = shifted
     files["binary.csv"] = folder / "binary.csv"
     files["binary.csv"].write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
