@@ -10,6 +10,7 @@ import gzip
 import json
 import time
 import urllib.parse
+import uuid
 
 import pytest
 from imdb_pipeline.config import DAG_ID
@@ -31,7 +32,9 @@ def renamed(rows: list[dict], suffix: str, **changes: str) -> list[dict]:
 
 def trigger_sweep(api: AirflowApi) -> dict:
     """A manual run that takes every unsettled file of the look-back window, then its end state."""
-    run = api.post(f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": {"sweep": True}})
+    run_id = f"poison-sweep-{uuid.uuid4().hex[:12]}"
+    run = api.post(f"/api/v2/dags/{DAG_ID}/dagRuns",
+                   {"dag_run_id": run_id, "logical_date": None, "conf": {"sweep": True}})  # fmt: skip
     path = f"/api/v2/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline:
