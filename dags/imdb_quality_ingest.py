@@ -147,6 +147,7 @@ with DAG(
             )
             raise AirflowSkipException(f"Nothing new to load ({len(resolved.skipped)} already loaded).")
         lineage.report(inputs=resolved.input_uris)
+        runs.write_input_manifest(_s3_client(), resolved)
         return resolved.to_xcom()
 
     @task
@@ -295,11 +296,12 @@ with DAG(
             },
         },
         script_args={
-            "--input_uris": batch["input_uris_csv"],
+            "--input_manifest": batch["input_manifest"],
             "--output_uri": batch["output_uri"],
             "--batch_id": batch["batch_id"],
             "--quality_min": config.template("imdb_quality_min"),
             "--quality_max": config.template("imdb_quality_max"),
+            "--max_quarantine_share": config.template("imdb_max_quarantine_share"),
         },
         deferrable=True,
         # The job's driver log (CloudWatch /aws-glue/jobs/output and /error; the emulator writes them

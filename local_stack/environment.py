@@ -56,6 +56,7 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "imdb_glue_assets_prefix": stack["glue_assets_prefix"],
         "imdb_quality_min": config.default("imdb_quality_min"),
         "imdb_quality_max": config.default("imdb_quality_max"),
+        "imdb_max_quarantine_share": config.default("imdb_max_quarantine_share"),
     }
     return {
         **aws_env(stack),

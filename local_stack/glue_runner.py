@@ -1,13 +1,15 @@
 """Executes emulated Glue job runs for real: the job's script on local PySpark, S3 staged to disk.
 
 A run is staged under `<runs dir>/<run id>/`: `script/`, `libs/` (the `--extra-py-files`),
-`input/<bucket>/<key>` (each `--input_uris` object), `output/` (uploaded back to the run's
+`input/<bucket>/<key>` (each object of the `--input_manifest`, which is rewritten to
+`input_manifest.json` naming the staged files), `output/` (uploaded back to the run's
 `--output_uri` afterwards) and `run.log`, which is kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -16,7 +18,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 # Spark's own log lines and shutdown chatter: never the reason a run failed.
 _NOISE = re.compile(r"^(\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (INFO|WARN|DEBUG)|Setting default log level|"
@@ -55,11 +56,14 @@ class RunResult:
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    """`s3://bucket/key` -> (bucket, key); anything else raises naming the URI."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
+    """`s3://bucket/key` -> (bucket, key); anything else raises naming the URI.
+
+    Split by hand, not urlparse: a key is data, and `?` or `#` in it is no query or fragment.
+    """
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if not uri.startswith("s3://") or not bucket:
         raise ValueError(f"not an s3:// URI: {uri!r}")
-    return parsed.netloc, parsed.path.lstrip("/")
+    return bucket, key
 
 
 def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sys.executable,
@@ -133,10 +137,8 @@ def _stage(request: RunRequest, run_dir: Path, s3_client,
         for uri in _split_list(arguments.pop("--extra-py-files", ""))
     ]
     output_uri = None
-    if "--input_uris" in arguments:
-        sources = _split_list(arguments["--input_uris"])
-        arguments["--input_uris"] = ",".join(_stage_input(uri, run_dir / "input", s3_client) for uri in sources)
-        arguments.setdefault("--source_uris", ",".join(sources))
+    if arguments.get("--input_manifest", "").startswith("s3://"):
+        arguments["--input_manifest"] = _stage_manifest(arguments["--input_manifest"], run_dir, s3_client)
     if arguments.get("--output_uri", "").startswith("s3://"):
         output_uri = arguments["--output_uri"]
         arguments["--output_uri"] = (run_dir / "output").as_uri() + "/"
@@ -166,6 +168,19 @@ def _download(uri: str, directory: Path, s3_client) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     _get_object(s3_client, bucket, key, target, uri)
     return target
+
+
+def _stage_manifest(uri: str, run_dir: Path, s3_client) -> str:
+    """Stage every input the manifest lists; return the URI of a local manifest naming the staged files.
+
+    Each entry keeps its source_object (the S3 name the outputs record) and its order.
+    """
+    manifest = json.loads(_download(uri, run_dir / "manifest", s3_client).read_text())
+    staged = {"inputs": [{**entry, "uri": _stage_input(entry["uri"], run_dir / "input", s3_client)}
+                         for entry in manifest["inputs"]]}
+    local = run_dir / "input_manifest.json"
+    local.write_text(json.dumps(staged, ensure_ascii=False))
+    return local.as_uri()
 
 
 def _stage_input(uri: str, directory: Path, s3_client) -> str:

@@ -67,13 +67,27 @@ class Batch:
     def input_uris(self) -> list[str]:
         return [obj.uri for obj in self.objects]
 
+    @property
+    def input_manifest_uri(self) -> str:
+        """Where the batch's input manifest is written: in its output folder, beside the job's outputs."""
+        return f"{self.output_uri}input_manifest.json"
+
+    def input_manifest(self) -> str:
+        """The Glue job's input manifest (JSON): each input's uri and source_object, oldest data first.
+
+        Keys are data: a list in a JSON object survives any character, where a comma-joined
+        argument breaks on a comma.
+        """
+        inputs = [{"uri": uri, "source_object": uri} for uri in self.input_uris]
+        return json.dumps({"batch_id": self.batch_id, "inputs": inputs}, ensure_ascii=False, indent=1)
+
     def to_xcom(self) -> dict:
         return {
             "batch_id": self.batch_id,
             "objects": [obj.as_dict() for obj in self.objects],
             "skipped": [obj.as_dict() for obj in self.skipped],
             "input_uris": self.input_uris,
-            "input_uris_csv": ",".join(self.input_uris),
+            "input_manifest": self.input_manifest_uri,
             "output_uri": self.output_uri,
         }
 

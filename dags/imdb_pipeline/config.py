@@ -70,6 +70,14 @@ def _number(value: str) -> str | None:
     return None if math.isfinite(number) else "expected a finite number"
 
 
+def _share(value: str) -> str | None:
+    try:
+        share = float(value)
+    except ValueError:
+        share = math.nan
+    return None if 0 <= share <= 1 else "expected a share from 0 to 1 (e.g. 0.5)"
+
+
 def _s3_uri(value: str) -> str | None:
     url = urlparse(value)
     if url.scheme != "s3" or _bucket_name(url.netloc) or not value.endswith("/"):
@@ -111,6 +119,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("imdb_glue_assets_prefix", "where the DAG uploads the Glue script and package", _prefix, "glue/"),
     Setting("imdb_quality_min", "the quality rule's lower bound (exclusive)", _number, "8.0"),
     Setting("imdb_quality_max", "the quality rule's upper bound (exclusive)", _number, "10.3"),
+    Setting("imdb_max_quarantine_share", "a file quarantining more than this share of its rows is rejected whole",
+            _share, "0.5"),
     Setting("imdb_lookback_days", "days every run looks back for raw files the ledger has not settled",
             _pattern(r"[1-9][0-9]{0,2}", "a whole number of days from 1 to 999"), "14"),
     Setting("imdb_redshift_iam_role", "the IAM role Redshift's COPY assumes (Redshift only)",

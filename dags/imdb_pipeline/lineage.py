@@ -10,6 +10,7 @@ raw objects -> Glue job -> processed + quarantine -> load_staging -> staging -> 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -28,9 +29,9 @@ def processed_uri(output_uri: str) -> str:
     return f"{output_uri.rstrip('/')}/processed"
 
 
-def glue_run_datasets(script_args: Mapping[str, str]) -> tuple[list[str], list[str]]:
-    """Inputs (the raw objects) and outputs of one Glue run, from the operator's rendered script arguments."""
-    inputs = [uri for uri in script_args["--input_uris"].split(",") if uri]
+def glue_run_datasets(script_args: Mapping[str, str], manifest_text: str) -> tuple[list[str], list[str]]:
+    """Inputs (the raw objects, as the run's input manifest lists them) and outputs of one Glue run."""
+    inputs = [entry["source_object"] for entry in json.loads(manifest_text)["inputs"]]
     return inputs, glue_outputs(script_args["--output_uri"])
 
 
@@ -85,8 +86,17 @@ def report(inputs: Iterable[str] = (), outputs: Iterable[str] = (), collector: A
 def report_glue_run(context: Mapping, result: Any = None) -> None:
     """post_execute of the Glue operator (run in the process that sees the job finish, also after a
     deferral): the raw objects in, processed and quarantine out."""
-    inputs, outputs = glue_run_datasets(context["task"].script_args)
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    task = context["task"]
+    manifest = S3Hook(aws_conn_id=task.aws_conn_id).read_key(*_key_and_bucket(task.script_args["--input_manifest"]))
+    inputs, outputs = glue_run_datasets(task.script_args, manifest)
     report(inputs=inputs, outputs=outputs)
+
+
+def _key_and_bucket(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return key, bucket
 
 
 def report_staged_batch(batch: Mapping, conn_id: str) -> None:

@@ -67,6 +67,18 @@ def resolve_run_batch(
     return resolved
 
 
+def write_input_manifest(s3_client: Any, resolved: batch.Batch) -> str:
+    """Puts the batch's input manifest where its Glue job reads it (`--input_manifest`); returns its URI.
+
+    The same batch writes the same manifest, so a retry of the task rewrites it unchanged.
+    """
+    bucket, key = batch.split_s3_uri(resolved.input_manifest_uri)
+    s3_client.put_object(
+        Bucket=bucket, Key=key, Body=resolved.input_manifest().encode("utf-8"), ContentType="application/json"
+    )
+    return resolved.input_manifest_uri
+
+
 def versions_waiting(
     s3_client: Any,
     conn: Any,

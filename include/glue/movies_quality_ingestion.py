@@ -4,17 +4,23 @@ On Glue: GlueContext, Job.init/commit and getResolvedOptions. Locally, plain PyS
 arguments:
 
     python include/glue/movies_quality_ingestion.py --JOB_NAME local \
-        --input_uris file:///abs/a.csv[,file:///abs/b.csv] --output_uri file:///abs/out --batch_id B \
-        [--quality_min 8.0] [--quality_max 10.3] [--source_uris s3://bucket/raw/a.csv[,...]]
+        --input_manifest file:///abs/input_manifest.json --output_uri file:///abs/out --batch_id B \
+        [--quality_min 8.0] [--quality_max 10.3] [--max_quarantine_share 0.5]
+
+The input manifest (JSON, read through Hadoop FileSystem, so s3:// on Glue) lists the inputs in
+batch order: {"inputs": [{"uri": "s3://b/raw/a.csv", "source_object": "s3://b/raw/a.csv"}]}.
+`uri` is where the job reads the file, `source_object` its name in the outputs (they differ when
+a runner staged the object to disk). Keys are data here: any character, commas included.
 """
 
 import argparse
+import json
 import os
 import re
 import sys
 
-REQUIRED_ARGUMENTS = ("JOB_NAME", "input_uris", "output_uri", "batch_id")
-OPTIONAL_ARGUMENTS = {"quality_min": "8.0", "quality_max": "10.3", "source_uris": None}
+REQUIRED_ARGUMENTS = ("JOB_NAME", "input_manifest", "output_uri", "batch_id")
+OPTIONAL_ARGUMENTS = {"quality_min": "8.0", "quality_max": "10.3", "max_quarantine_share": "0.5"}
 BATCH_ID_PATTERN = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 
@@ -37,33 +43,46 @@ def resolve_arguments(argv: list[str]) -> dict[str, str]:
     return {**OPTIONAL_ARGUMENTS, **arguments}
 
 
-def job_settings(arguments: dict[str, str]):
-    """Checked JobSettings from the raw arguments; ValueError names the argument at fault."""
-    from movies_quality.job import JobSettings
-
-    input_uris = _uri_list(arguments["input_uris"])
-    source_objects = _uri_list(arguments["source_uris"]) if arguments.get("source_uris") else input_uris
-    if not input_uris:
-        raise ValueError("--input_uris names no file")
-    if len(source_objects) != len(input_uris):
-        raise ValueError(f"--source_uris has {len(source_objects)} names for {len(input_uris)} --input_uris")
+def check_arguments(arguments: dict[str, str]) -> None:
+    """The arguments that need no file read; ValueError names the argument at fault."""
     if not BATCH_ID_PATTERN.match(arguments["batch_id"]):
         raise ValueError(f"--batch_id {arguments['batch_id']!r} does not match {BATCH_ID_PATTERN.pattern}")
     quality_min, quality_max = _number(arguments, "quality_min"), _number(arguments, "quality_max")
     if quality_min >= quality_max:
         raise ValueError(f"--quality_min {quality_min} is not below --quality_max {quality_max}")
+    if not 0 <= _number(arguments, "max_quarantine_share") <= 1:
+        raise ValueError(f"--max_quarantine_share {arguments['max_quarantine_share']} is not from 0 to 1")
+
+
+def job_settings(arguments: dict[str, str], manifest_text: str):
+    """Checked JobSettings from the raw arguments and the input manifest's text; ValueError names the fault."""
+    from movies_quality.job import JobSettings
+
+    check_arguments(arguments)
+    input_uris, source_objects = manifest_inputs(manifest_text)
     return JobSettings(
         input_uris=input_uris,
         source_objects=source_objects,
         output_uri=arguments["output_uri"],
         batch_id=arguments["batch_id"],
-        quality_min=quality_min,
-        quality_max=quality_max,
+        quality_min=_number(arguments, "quality_min"),
+        quality_max=_number(arguments, "quality_max"),
+        max_quarantine_share=_number(arguments, "max_quarantine_share"),
     )
 
 
-def _uri_list(text: str) -> list[str]:
-    return [uri.strip() for uri in text.split(",") if uri.strip()]
+def manifest_inputs(text: str) -> tuple[list[str], list[str]]:
+    """(uris, source objects) of an input manifest, in its order."""
+    try:
+        inputs = json.loads(text)["inputs"]
+        pairs = [(entry["uri"], entry["source_object"]) for entry in inputs]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"--input_manifest is not a list of inputs with uri and source_object: {error!r}") from None
+    if not pairs:
+        raise ValueError("--input_manifest names no file")
+    if not all(isinstance(value, str) and value for pair in pairs for value in pair):
+        raise ValueError("--input_manifest has an empty or non-text uri or source_object")
+    return [uri for uri, _ in pairs], [source for _, source in pairs]
 
 
 def _number(arguments: dict[str, str], name: str) -> float:
@@ -80,7 +99,8 @@ def main(argv: list[str]) -> None:
 
     arguments = resolve_arguments(argv)
     try:
-        settings = job_settings(arguments)
+        # Checked before a session starts; the manifest is read through it.
+        check_arguments(arguments)
     except ValueError as error:
         sys.exit(f"movies_quality_ingestion: {error}")
     try:
@@ -88,7 +108,7 @@ def main(argv: list[str]) -> None:
         from awsglue.job import Job
     except ImportError:
         spark = _local_session(arguments["JOB_NAME"])
-        run_job(spark, settings)
+        run_job(spark, _settings(spark, arguments))
         spark.stop()
         return
     from pyspark.context import SparkContext
@@ -96,8 +116,17 @@ def main(argv: list[str]) -> None:
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(arguments["JOB_NAME"], arguments)
-    run_job(glue_context.spark_session, settings)
+    run_job(glue_context.spark_session, _settings(glue_context.spark_session, arguments))
     job.commit()
+
+
+def _settings(spark, arguments: dict[str, str]):
+    from movies_quality.outputs import read_text
+
+    try:
+        return job_settings(arguments, read_text(spark, arguments["input_manifest"]))
+    except ValueError as error:
+        sys.exit(f"movies_quality_ingestion: {error}")
 
 
 def _local_session(app_name: str):

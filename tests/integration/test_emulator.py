@@ -202,8 +202,10 @@ def test_a_missing_input_object_fails_the_run_naming_it(emulator):
     _create_job(emulator, "reader-job", b"print('never reached')\n")
     glue = emulator.client("glue")
 
+    manifest = {"inputs": [{"uri": "s3://scripts/raw/absent.csv", "source_object": "s3://scripts/raw/absent.csv"}]}
+    emulator.client("s3").put_object(Bucket="scripts", Key="m.json", Body=json.dumps(manifest).encode())
     run_id = glue.start_job_run(JobName="reader-job",
-                                Arguments={"--input_uris": "s3://scripts/raw/absent.csv"})["JobRunId"]
+                                Arguments={"--input_manifest": "s3://scripts/m.json"})["JobRunId"]
     run, _ = wait_for_job_run(glue, "reader-job", run_id, timeout=60)
 
     assert run["JobRunState"] == "FAILED"
@@ -221,9 +223,13 @@ def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(e
     source = f"s3://{bucket}/{key}"
     output_prefix = f"processed/batch_id={batch_id}/"
     s3.put_object(Bucket=bucket, Key=key, Body=SEED.read_bytes())
+    manifest_key = output_prefix + "input_manifest.json"
+    s3.put_object(Bucket=bucket, Key=manifest_key,
+                  Body=json.dumps({"inputs": [{"uri": source, "source_object": source}]}).encode())
 
     run_id = glue.start_job_run(JobName=stack["glue_job_name"], Arguments={
-        "--input_uris": source, "--output_uri": f"s3://{bucket}/{output_prefix}", "--batch_id": batch_id,
+        "--input_manifest": f"s3://{bucket}/{manifest_key}", "--output_uri": f"s3://{bucket}/{output_prefix}",
+        "--batch_id": batch_id,
     })["JobRunId"]
     run, seen = wait_for_job_run(glue, stack["glue_job_name"], run_id)
 

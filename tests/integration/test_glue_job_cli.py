@@ -39,10 +39,13 @@ def seed_run(tmp_path_factory):
     empty = folder / "empty.csv"
     empty.write_bytes(b"")
     output = folder / "out"
+    manifest = folder / "input_manifest.json"
+    manifest.write_text(json.dumps({"inputs": [{"uri": path.as_uri(), "source_object": path.as_uri()}
+                                               for path in (SEED, empty)]}))
     started = time.monotonic()
     completed = run_entry(
         "--JOB_NAME", "local",
-        "--input_uris", f"{SEED.as_uri()},{empty.as_uri()}",
+        "--input_manifest", manifest.as_uri(),
         "--output_uri", output.as_uri(),
         "--batch_id", "20261125T203000Z-seed",
     )  # fmt: skip
@@ -120,7 +123,7 @@ def test_processed_schema_and_typed_values(seed_run):
 
 def test_bad_arguments_exit_with_a_clear_error():
     completed = run_entry(
-        "--JOB_NAME", "local", "--input_uris", SEED.as_uri(), "--output_uri", "file:///tmp/x", "--batch_id", "a b"
+        "--JOB_NAME", "local", "--input_manifest", SEED.as_uri(), "--output_uri", "file:///tmp/x", "--batch_id", "a b"
     )  # fmt: skip
     assert completed.returncode != 0
     assert "--batch_id 'a b' does not match" in completed.stderr

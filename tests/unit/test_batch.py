@@ -85,7 +85,10 @@ def test_a_batch_holds_its_objects_once_oldest_data_first_and_the_versions_it_sk
     assert batch.objects == (last_week, today)
     assert batch.skipped == (skipped,)
     assert batch.output_uri == f"s3://{BUCKET}/processed/batch_id=B1/"
-    assert batch.to_xcom()["input_uris_csv"] == f"{last_week.uri},{today.uri}"
+    assert batch.to_xcom()["input_manifest"] == f"s3://{BUCKET}/processed/batch_id=B1/input_manifest.json"
+    assert json.loads(batch.input_manifest())["inputs"] == [
+        {"uri": last_week.uri, "source_object": last_week.uri}, {"uri": today.uri, "source_object": today.uri}
+    ]
     assert batch.to_xcom()["objects"][0]["source_time"] == "2026-11-18T00:00:00+00:00"
 
 
@@ -162,3 +165,31 @@ def test_batch_id_is_stable_per_run_and_distinct_between_runs():
     assert first != make_batch_id(run_after, "asset_triggered__2", objects)
     assert first != make_batch_id(run_after, "asset_triggered__1", [ObjectVersion(BUCKET, "raw/a.csv", "e2")])
     assert re.fullmatch(r"20261125T203000Z-[0-9a-f]{8}", first)
+
+
+def test_an_eventbridge_key_is_taken_literally_spaces_plus_and_unicode_included():
+    """S3's EventBridge events carry `detail.object.key` as the key itself.
+
+    AWS documents URL-encoding ("red flower.jpg" -> "red+flower.jpg") for the classic notification
+    format (notification-content-structure), not for the EventBridge format, whose detail field
+    (AmazonS3 userguide ev-events, "Event message detail field") names the object with no encoding.
+    The shape below is AWS's documented Object Created example with such a key; decoding it as a
+    URL would turn the `+` into a space and lose the object.
+    """
+    key = "raw/dt=2026-11-25/Amélie + 東京 report.csv"
+    event = {
+        "version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103", "detail-type": "Object Created",
+        "source": "aws.s3", "account": "111122223333", "time": "2026-11-25T09:00:00Z", "region": "eu-west-1",
+        "resources": [f"arn:aws:s3:::{BUCKET}"],
+        "detail": {
+            "version": "0", "bucket": {"name": BUCKET},
+            "object": {"key": key, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184",
+                       "sequencer": "617f08299329d189"},
+            "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "source-ip-address": "1.2.3.4",
+            "reason": "PutObject",
+        },
+    }  # fmt: skip
+    extras = [{"from_trigger": True, "payload": {"message_batch": [{"Body": json.dumps(event)}]}}]
+    assert objects_from_asset_events(extras, bucket=BUCKET, raw_prefix="raw/") == [
+        ObjectVersion(BUCKET, key, "b1946ac92492d2347c6235b4d2611184")
+    ]

@@ -11,6 +11,7 @@ GOOD_VARIABLES = {
     "imdb_bucket": "imdb-quality-prod",
     "imdb_queue_url": "https://sqs.eu-west-1.amazonaws.com/123456789012/imdb-raw-object-created",
     "imdb_sns_topic_arn": "arn:aws:sns:eu-west-1:123456789012:imdb-pipeline-notifications",
+    "imdb_glue_assets_bucket": "imdb-artifacts-prod",
 }
 POSTGRES = {"conn_type": "postgres", "host": "127.0.0.1", "extra": {}}
 AWS = {"conn_type": "aws", "host": None, "extra": {"region_name": "eu-west-1"}}
@@ -55,6 +56,7 @@ def test_one_message_lists_every_problem():
     ("imdb_processed_prefix", "/processed/"), ("imdb_glue_assets_prefix", ""),
     ("imdb_glue_role", "arn:aws:iam::123:role/x"), ("imdb_redshift_iam_role", "my-role"),
     ("imdb_athena_output", "https://bucket/results/"),
+    ("imdb_max_quarantine_share", "1.5"), ("imdb_max_quarantine_share", "half"),
 ])
 def test_malformed_values_are_named(name, value):
     (problem,) = problems(**{name: value})
@@ -66,6 +68,7 @@ def test_malformed_values_are_named(name, value):
     ("imdb_glue_role", "arn:aws:iam::123456789012:role/service-role/imdb-glue"),
     ("imdb_bucket", "imdb.quality-2026"),
     ("imdb_quality_max", "10"),
+    ("imdb_max_quarantine_share", "1"),
 ])
 def test_other_valid_forms_pass(name, value):
     assert problems(**{name: value}) == []

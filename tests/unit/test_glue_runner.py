@@ -1,5 +1,6 @@
 """The local Glue runner's staging: what a run's S3 names may and may not do on local disk."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,12 @@ class FakeS3:
 def test_an_input_name_with_dot_dot_cannot_write_outside_the_run_folder(tmp_path, uri):
     runs_dir = tmp_path / "runs"
     bucket, key = uri.removeprefix("s3://").split("/", 1)
-    s3 = FakeS3({("scripts", "job.py"): b"print('ran')\n", (bucket, key): b"a,b\n"})
+    manifest = json.dumps({"inputs": [{"uri": uri, "source_object": uri}]}).encode()
+    s3 = FakeS3({("scripts", "job.py"): b"print('ran')\n", (bucket, key): b"a,b\n", ("out", "m.json"): manifest})
 
-    result = execute_run(RunRequest("jr_1", "job", "s3://scripts/job.py", {"--input_uris": uri}), runs_dir, s3)
+    result = execute_run(
+        RunRequest("jr_1", "job", "s3://scripts/job.py", {"--input_manifest": "s3://out/m.json"}), runs_dir, s3
+    )
 
     outside = [path for path in tmp_path.rglob("*") if path.is_file() and not path.is_relative_to(runs_dir / "jr_1")]
     assert outside == []
@@ -44,3 +48,23 @@ def test_a_script_key_ending_in_dot_dot_is_refused(tmp_path):
 
     assert not result.succeeded and "leave the run folder" in result.error_message
     assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == ["run.log"]
+
+
+def test_inputs_are_staged_from_the_manifest_keeping_names_order_and_suffix(tmp_path):
+    keys = ["raw/b, *[x]{y}?.csv", "raw/a é.csv.gz"]
+    manifest = {"inputs": [{"uri": f"s3://data/{key}", "source_object": f"s3://data/{key}"} for key in keys]}
+    script = b"import sys; print(open(sys.argv[sys.argv.index('--input_manifest') + 1][7:]).read())\n"
+    s3 = FakeS3({("scripts", "job.py"): script, ("data", "out/m.json"): json.dumps(manifest).encode(),
+                 **{("data", key): key.encode() for key in keys}})
+
+    result = execute_run(
+        RunRequest("jr_3", "job", "s3://scripts/job.py", {"--input_manifest": "s3://data/out/m.json"}),
+        tmp_path / "runs", s3,
+    )
+
+    assert result.succeeded, result.error_message
+    staged = json.loads(result.output_lines[0][1])["inputs"]
+    assert [entry["source_object"] for entry in staged] == [f"s3://data/{key}" for key in keys]
+    for entry, key in zip(staged, keys, strict=True):
+        path = Path(entry["uri"].removeprefix("file://"))
+        assert path.name == key.rsplit("/", 1)[1] and path.read_bytes() == key.encode()

@@ -3,6 +3,8 @@ own conversion to OpenLineage datasets (the names the SQL extractor gives wareho
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from airflow.providers.openlineage.extractors import OperatorLineage
 from airflow.providers.openlineage.utils.utils import translate_airflow_asset
@@ -14,10 +16,12 @@ from openlineage.client.event_v2 import Dataset
 # As the batch gives it, with a trailing slash.
 OUTPUT_URI = "s3://imdb-quality-local/processed/batch_id=b20260101T000000/"
 SCRIPT_ARGS = {
-    "--input_uris": "s3://imdb-quality-local/raw/a.csv,s3://imdb-quality-local/raw/dt=2026-01-01/b.csv.gz",
+    "--input_manifest": f"{OUTPUT_URI}input_manifest.json",
     "--output_uri": OUTPUT_URI,
     "--batch_id": "b20260101T000000",
 }
+RAW = ["s3://imdb-quality-local/raw/a.csv", "s3://imdb-quality-local/raw/dt=2026-01-01/b.csv.gz"]
+MANIFEST = json.dumps({"batch_id": "b20260101T000000", "inputs": [{"uri": uri, "source_object": uri} for uri in RAW]})
 
 
 def ol_dataset(uri: str) -> tuple[str, str]:
@@ -26,7 +30,7 @@ def ol_dataset(uri: str) -> tuple[str, str]:
 
 
 def test_a_glue_run_reads_its_raw_objects_and_writes_processed_and_quarantine():
-    inputs, outputs = lineage.glue_run_datasets(SCRIPT_ARGS)
+    inputs, outputs = lineage.glue_run_datasets(SCRIPT_ARGS, MANIFEST)
 
     assert [ol_dataset(uri) for uri in inputs] == [
         ("s3://imdb-quality-local", "raw/a.csv"), ("s3://imdb-quality-local", "raw/dt=2026-01-01/b.csv.gz")]
@@ -71,7 +75,7 @@ def test_reported_datasets_reach_the_collector_as_inputs_and_outputs():
     assert [info.asset.uri for info in collected.outputs] == [f"{OUTPUT_URI}processed"]
 
 
-def test_the_glue_post_execute_reports_the_rendered_script_arguments(monkeypatch):
+def test_the_glue_post_execute_reports_the_manifests_inputs_and_the_outputs(monkeypatch):
     reported = {}
 
     def report(inputs=(), outputs=()):
@@ -79,12 +83,26 @@ def test_the_glue_post_execute_reports_the_rendered_script_arguments(monkeypatch
 
     monkeypatch.setattr(lineage, "report", report)
 
+    read = []
+
+    class S3Hook:
+        def __init__(self, aws_conn_id):
+            assert aws_conn_id == "aws_default"
+
+        def read_key(self, key, bucket):
+            read.append((bucket, key))
+            return MANIFEST
+
+    monkeypatch.setattr("airflow.providers.amazon.aws.hooks.s3.S3Hook", S3Hook)
+
     class RenderedTask:
+        aws_conn_id = "aws_default"
         script_args = SCRIPT_ARGS
 
     lineage.report_glue_run({"task": RenderedTask()}, None)
 
-    assert reported == {"inputs": SCRIPT_ARGS["--input_uris"].split(","), "outputs": lineage.glue_outputs(OUTPUT_URI)}
+    assert read == [("imdb-quality-local", "processed/batch_id=b20260101T000000/input_manifest.json")]
+    assert reported == {"inputs": RAW, "outputs": lineage.glue_outputs(OUTPUT_URI)}
 
 
 def test_the_merge_operator_adds_the_tables_read_in_ctes_once(monkeypatch):

@@ -1,7 +1,7 @@
 """The whole Glue job as one function over a SparkSession: read, type, validate, write."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -9,6 +9,7 @@ from movies_quality.cleaning import type_movies
 from movies_quality.headers import inspect_files
 from movies_quality.outputs import (
     build_summary,
+    implausible_files,
     outcome_counts,
     processed_rows,
     quarantined_rows,
@@ -32,6 +33,8 @@ class JobSettings:
     batch_id: str
     quality_min: float = 8.0
     quality_max: float = 10.3
+    # A file quarantining more than this share of its rows is rejected whole.
+    max_quarantine_share: float = 0.5
 
 
 def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -> dict:
@@ -66,6 +69,15 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
         quality_max=Decimal(str(settings.quality_max)),
     )
     counts = outcome_counts(validated)
+    # A rejected file reports zero rows, like one rejected by its header: none of its rows is
+    # written, to processed or to quarantine; its message carries its counts.
+    implausible = implausible_files(counts, files, settings.max_quarantine_share)
+    if implausible:
+        for message in implausible.values():
+            log.warning("rejected file %s", message)
+        files = [replace(layout, error=implausible.get(layout.index, layout.error)) for layout in files]
+        counts = [group for group in counts if group["file_index"] not in implausible]
+        validated = validated.where(~validated["file_index"].isin(list(implausible)))
     summary = build_summary(counts, files, settings.batch_id, settings.quality_min, settings.quality_max)
     for entry in summary["files"]:
         if entry["status"] == "processed":

@@ -3,6 +3,7 @@
 import json
 from collections import Counter
 
+from movies_quality import reasons as R
 from movies_quality.columns import PROCESSED_COLUMNS, QUARANTINE_COLUMNS
 from movies_quality.headers import FileLayout
 from movies_quality.reading import with_raw_values
@@ -34,6 +35,32 @@ def outcome_counts(validated) -> list[dict]:
     """Row counts per file, validity, quality flag and reason list: one small aggregate."""
     counts = validated.groupBy("file_index", "is_valid", "is_quality_movie", "reasons").count()
     return [row.asDict() for row in counts.collect()]
+
+
+def implausible_files(counts: list[dict], files: list[FileLayout], max_share: float) -> dict[int, str]:
+    """file_index -> rejection message of each file quarantining more than max_share of its rows.
+
+    Such a file is more likely shifted or mislabelled than holding a few bad rows: the rows that
+    happen to parse would load with wrong values. Rows quarantined only as duplicate_key (a file
+    delivered twice) do not count against it.
+    """
+    rows, implausible, reasons = Counter(), Counter(), {layout.index: Counter() for layout in files}
+    for group in counts:
+        rows[group["file_index"]] += group["count"]
+        if not group["is_valid"] and group["reasons"] != [R.DUPLICATE_KEY]:
+            implausible[group["file_index"]] += group["count"]
+            reasons[group["file_index"]].update({code: group["count"] for code in group["reasons"]})
+    rejected = {}
+    for layout in files:
+        quarantined, total = implausible[layout.index], rows[layout.index]
+        if total and quarantined / total > max_share:
+            common = ", ".join(f"{code}={count}" for code, count in reasons[layout.index].most_common(3))
+            rejected[layout.index] = (
+                f"{layout.source_object}: {quarantined} of {total} rows would be quarantined "
+                f"({quarantined / total:.0%}, more than the allowed {max_share:.0%}; mostly {common}): "
+                "columns shifted or mislabelled? No row of the file is loaded"
+            )
+    return rejected
 
 
 def build_summary(
@@ -86,6 +113,18 @@ def write_text(spark, uri: str, text: str) -> None:
     stream = file_system.create(path, True)
     try:
         stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def read_text(spark, uri: str) -> str:
+    """Reads a small UTF-8 text file through Hadoop FileSystem (s3:// on Glue)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    file_system = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    stream = file_system.open(path)
+    try:
+        return bytes(stream.readAllBytes()).decode("utf-8")
     finally:
         stream.close()
 

@@ -19,6 +19,9 @@ LINES_SCHEMA = "file_index int, line_number int, value string, source_object str
 RECORD_KEYS = ("file_index", "line_number", "value", "source_object")
 FILES_SCHEMA = "listed_path string, file_index int, source_object string, layout_index int"
 EMPTY_AUTHORITY = "^([A-Za-z][A-Za-z0-9+.-]*):///"
+# Spark globs every path it is given (a key `raw/*.csv` would read the whole prefix); Hadoop's
+# glob syntax takes a backslash before a character as that character, so escaped paths are exact.
+HADOOP_GLOB_CHARACTERS = re.compile(r"([\\*?\[\]{}])")
 CSV_OPTIONS = {
     "mode": "PERMISSIVE",
     "columnNameOfCorruptRecord": "_corrupt_record",
@@ -29,6 +32,11 @@ CSV_OPTIONS = {
 def header_layouts(files: Sequence[FileLayout]) -> list[tuple[str, ...]]:
     """The distinct headers of the files, in first-seen order; a file's layout_index points here."""
     return list(dict.fromkeys(layout.header for layout in files))
+
+
+def exact_path(uri: str) -> str:
+    """The uri as a Hadoop glob that matches only itself."""
+    return HADOOP_GLOB_CHARACTERS.sub(r"\\\1", uri)
 
 
 def scan_lines(spark, files: Sequence[FileLayout]):
@@ -50,7 +58,7 @@ def scan_lines(spark, files: Sequence[FileLayout]):
         ],
         FILES_SCHEMA,
     )  # fmt: skip
-    lines = spark.read.text(list(dict.fromkeys(layout.input_uri for layout in files))).select(
+    lines = spark.read.text(list(dict.fromkeys(exact_path(layout.input_uri) for layout in files))).select(
         F.col("_metadata.file_path").alias("scan_path"),
         F.col("_metadata.file_block_start").alias("block_start"),
         "value",

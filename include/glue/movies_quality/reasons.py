@@ -17,6 +17,7 @@ UNPARSEABLE_META_SCORE = "unparseable_meta_score"
 META_SCORE_OUT_OF_RANGE = "meta_score_out_of_range"
 MISSING_GENRE = "missing_genre"
 MISSING_DIRECTOR = "missing_director"
+VALUE_TOO_LONG = "value_too_long"
 DUPLICATE_KEY = "duplicate_key"
 
 # Code -> the rule it enforces (documentation; the messages in quarantine name the raw value).
@@ -38,6 +39,7 @@ RULES = {
     META_SCORE_OUT_OF_RANGE: "Meta_score is outside 0 to 100",
     MISSING_GENRE: "Genre names no genre",
     MISSING_DIRECTOR: "Director is empty",
+    VALUE_TOO_LONG: "a text value has more UTF-8 bytes than its warehouse column holds",
     DUPLICATE_KEY: "another row of the batch has the same movie_id (the latest valid one is kept: last file, line)",
 }
 

@@ -1,10 +1,16 @@
 """Row validation: every reason code that applies to a row, with a message naming column and value."""
 
+import operator
+from functools import reduce
+
 from movies_quality import reasons as R
+from movies_quality.columns import PROCESSED
 
 FIRST_FILM_YEAR = 1888
 RATING_MIN, RATING_MAX = 1, 10
 META_SCORE_MIN, META_SCORE_MAX = 0, 100
+# Text columns the job fills itself (an md5, the object's name, the checked batch id), not from the line.
+JOB_SET_COLUMNS = ("movie_id", "source_object", "batch_id")
 
 
 def _checks(max_year: int):
@@ -44,7 +50,31 @@ def _checks(max_year: int):
         ),
         (R.MISSING_GENRE, F.col("primary_genre").isNull(), text("genre")),
         (R.MISSING_DIRECTOR, text("director").isNull(), None),
+        (R.VALUE_TOO_LONG, *_too_long()),
     ]
+
+
+def _too_long():
+    """(condition, shown) of value_too_long over every text column taken from the line.
+
+    Widths come from PROCESSED; Redshift's VARCHAR(n) holds n bytes of UTF-8 (Spark's
+    octet_length), not n characters. The text shown names each column over its width.
+    """
+    from pyspark.sql import functions as F
+
+    over = [
+        (column.name, column.max_bytes, F.octet_length(column.name) > column.max_bytes)
+        for column in PROCESSED
+        if column.max_bytes is not None and column.name not in JOB_SET_COLUMNS
+    ]
+    shown = F.concat_ws(
+        ", ",
+        *[
+            F.when(failed, F.format_string(f"{name} has %d bytes, over {width}", F.octet_length(name)))
+            for name, width, failed in over
+        ],
+    )
+    return reduce(operator.or_, [failed for _, _, failed in over]), shown
 
 
 def _message(code: str, shown):

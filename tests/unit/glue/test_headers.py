@@ -1,8 +1,10 @@
 """Whole-file checks on the header probe: no Spark needed."""
 
+import gzip
+
 import pytest
 from movies_quality.columns import SOURCE_COLUMNS
-from movies_quality.headers import FileLayout, FileRejected, parse_header
+from movies_quality.headers import FileLayout, FileRejected, decompress_probe, parse_header
 
 SEED_HEADER = ",".join(SOURCE_COLUMNS)
 
@@ -48,3 +50,32 @@ def test_rejections_name_the_file_and_the_reason(data, size, expected):
 def test_multibyte_character_cut_by_the_probe_is_accepted():
     data = (SEED_HEADER + "\nAmélie").encode()
     assert header_of(data[:-4], size=len(data)) == SOURCE_COLUMNS
+
+
+def test_header_of_a_file_with_cr_only_line_ends():
+    assert header_of((SEED_HEADER + "\rrow one\rrow two\r").encode()) == SOURCE_COLUMNS
+
+
+def test_header_line_that_is_not_csv_is_a_rejection_not_a_csv_error():
+    with pytest.raises(FileRejected, match="header line 1 is not CSV"):
+        header_of(b'Poster_Link,"' + b"x" * 200_000 + b'"\n')
+
+
+def test_gzip_probe_is_decompressed_before_the_header_is_read():
+    data = gzip.compress((SEED_HEADER + "\r\n" + "x" * 100 + "\r\n").encode())
+    probe, size = decompress_probe(data, len(data), "s3://b/raw/x.csv.gz")
+    assert header_of(probe, size) == SOURCE_COLUMNS
+    assert size == len(probe)
+
+
+def test_gzip_probe_cut_short_still_gives_the_header():
+    rows = "".join(f"{line * 7919 % 100_003},{line}\n" for line in range(100_000))
+    data = gzip.compress((SEED_HEADER + "\n" + rows).encode())
+    probe, size = decompress_probe(data[:2000], len(data), "s3://b/raw/x.csv.gz")
+    assert size > len(probe)
+    assert header_of(probe, size) == SOURCE_COLUMNS
+
+
+def test_a_gz_name_without_gzip_data_is_rejected():
+    with pytest.raises(FileRejected, match="not gzip data"):
+        decompress_probe(SEED_HEADER.encode(), len(SEED_HEADER), "s3://b/raw/x.csv.gz")

@@ -27,6 +27,10 @@ CASES = [
     (R.MISSING_GENRE, {"Genre": ","}, "Genre"),
     (R.MISSING_DIRECTOR, {"Director": ""}, "Director"),
     (R.INVALID_ENCODING, {"Overview": "caf\ufffd"}, "UTF-8"),
+    (R.VALUE_TOO_LONG, {"Certificate": "ABCDEFGHIJKLMNOPQ"}, "certificate has 17 bytes, over 16"),
+    # 2,100 characters fit varchar(4096) as PostgreSQL counts; 4,200 bytes do not, as Redshift counts.
+    (R.VALUE_TOO_LONG, {"Overview": "é" * 2100}, "overview has 4200 bytes, over 4096"),
+    (R.VALUE_TOO_LONG, {"Star1": "星" * 86}, "star1 has 258 bytes, over 256"),
 ]
 
 
@@ -109,3 +113,8 @@ def test_quality_flag_is_a_classification_not_a_validity_rule(spark):
     )
     assert [row["is_quality_movie"] for row in rows] == [False, True, True, False]
     assert all(row["is_valid"] for row in rows)
+
+
+def test_values_at_their_byte_width_pass(spark):
+    [row] = validated_movies(spark, [movie(Certificate="ABCDEFGHIJKLMNOP", Overview="é" * 2048, Star1="星" * 85)])
+    assert row["is_valid"], row["errors"]
