@@ -31,7 +31,7 @@ from local_stack.demo import (
     upload_file,
 )
 from local_stack.provision import aws_client
-from tests.fixtures.stack import query
+from tests.fixtures.stack import quarantine_rows, query
 
 pytestmark = [pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 
@@ -83,14 +83,7 @@ def test_seed_file_upload_runs_the_pipeline_by_itself(stack, api):
         "loaded", 1000, 999, 1,
     )
 
-    s3 = aws_client("s3", stack["aws_endpoint_url"], stack["aws_region"])
-    prefix = f"{stack['processed_prefix']}batch_id={ledger['batch_id']}/quarantine/"
-    quarantined = [
-        json.loads(line)
-        for entry in s3.list_objects_v2(Bucket=stack["bucket"], Prefix=prefix).get("Contents", [])
-        for line in s3.get_object(Bucket=stack["bucket"], Key=entry["Key"])["Body"].read().decode().splitlines()
-        if line.strip()
-    ]
+    quarantined = quarantine_rows(stack, ledger["batch_id"])
     assert [(row["raw"]["Series_Title"], row["reasons"]) for row in quarantined] == [("Apollo 13", ["invalid_year"])]
 
     (notice,) = notifications_matching(stack, ledger["batch_id"])

@@ -7,7 +7,6 @@ reason; the SNS summary names them; the next run still succeeds.
 from __future__ import annotations
 
 import gzip
-import json
 import time
 import urllib.parse
 import uuid
@@ -20,6 +19,7 @@ from local_stack.demo import ledger_rows, movies_in_warehouse, read_notification
 from local_stack.provision import aws_client
 from tests.e2e import test_pipeline as pipeline
 from tests.e2e.test_pipeline import complete_rows, seed_rows, write_csv
+from tests.fixtures.stack import quarantine_rows
 
 pytestmark = [pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 # A stack of this module's own, started as tests/e2e/test_pipeline.py starts one.
@@ -107,14 +107,7 @@ def test_each_poison_file_has_its_reason_in_the_ledger(poisoned_batch):
 
 def test_the_too_long_value_is_quarantined_with_its_reason(stack, poisoned_batch):
     _, ledger, _ = poisoned_batch
-    s3 = aws_client("s3", stack["aws_endpoint_url"], stack["aws_region"])
-    prefix = f"{stack['processed_prefix']}batch_id={ledger['good.csv']['batch_id']}/quarantine/"
-    quarantined = [
-        json.loads(line)
-        for entry in s3.list_objects_v2(Bucket=stack["bucket"], Prefix=prefix).get("Contents", [])
-        for line in s3.get_object(Bucket=stack["bucket"], Key=entry["Key"])["Body"].read().decode().splitlines()
-        if line.strip()
-    ]
+    quarantined = quarantine_rows(stack, ledger["good.csv"]["batch_id"])
     assert [row["reasons"] for row in quarantined] == [["value_too_long"]]
     assert "overview has 4200 bytes, over 4096" in quarantined[0]["errors"][0]
 
