@@ -17,13 +17,10 @@ from imdb_pipeline.config import DAG_ID
 from local_stack.airflow_api import AirflowApi
 from local_stack.demo import ledger_rows, movies_in_warehouse, read_notifications, upload_file
 from local_stack.provision import aws_client
-from tests.e2e import test_pipeline as pipeline
 from tests.e2e.test_pipeline import complete_rows, seed_rows, write_csv
 from tests.fixtures.stack import quarantine_rows
 
 pytestmark = [pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
-# A stack of this module's own, started as tests/e2e/test_pipeline.py starts one.
-stack, api = pipeline.stack, pipeline.api
 
 
 def renamed(rows: list[dict], suffix: str, **changes: str) -> list[dict]:
