@@ -82,17 +82,18 @@ def test_summary_reconciles_per_file(batch):
     assert (summary["rows_valid"], summary["rows_quarantined"]) == (len(processed), len(quarantine)) == (4, 3)
     assert summary["reasons"] == {"invalid_year": 1, "duplicate_key": 1, "missing_votes": 1}
     by_file = {entry["source_object"].rsplit("/", 1)[1]: entry for entry in summary["files"]}
+    # a.csv: Apollo 13 (invalid year) and the earlier copy of the duplicate; b.csv: Heat (no votes).
     assert [by_file["a.csv"][key] for key in ("status", "rows_in", "rows_valid", "rows_quarantined")] == [
         "processed",
         4,
-        3,
-        1,
+        2,
+        2,
     ]
     assert [by_file["b.csv"][key] for key in ("status", "rows_in", "rows_valid", "rows_quarantined")] == [
         "processed",
         3,
-        1,
         2,
+        1,
     ]
     assert summary["quality_rule"]["rows_passed"] + summary["quality_rule"]["rows_failed"] == 4
 
