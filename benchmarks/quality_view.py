@@ -4,10 +4,10 @@ Target: each page answers in under 1 s. Generated in a fresh local PostgreSQL wi
 generate_series: 1,000 daily batches of 1,000 new movies each, 200 rating changes per batch
 (1.2 M rating_history rows), one ledger row per batch with 10 quarantined rows, 12 gate checks per
 batch (every 50th batch fails one), and in a moto server each batch's summary.json and the
-latest batch's quarantine JSON. Each page is timed as the app serves it (new warehouse connection,
+latest batch's quarantine JSON, then the marts refreshed as the DAG's refresh_marts task does
+after a merge (timed too). Each page is timed as the app serves it (new warehouse connection,
 queries, S3 reads, HTML), the median of 5 warm runs; the Airflow part of a request (JWT check,
-run lookup in the metadata DB) is not included. The ratings page is timed as served from the
-view's cache and, apart, as the first view after a load (cache empty).
+run lookup in the metadata DB) is not included.
 
 Reference, measured in the same run: `select count(*)` over the 1 M movies (one full scan).
 """
@@ -115,6 +115,22 @@ def _generate(dsn: str, first_day: date) -> None:
         conn.close()
 
 
+def _refresh_marts(dsn: str) -> float:
+    """Seconds the DAG's refresh_marts statements take on the generated warehouse (one transaction)."""
+    import psycopg2
+    from imdb_pipeline import db, warehouse
+
+    conn = psycopg2.connect(dsn)
+    try:
+        started = time.perf_counter()
+        with db.transaction(conn) as cursor:
+            for statement in warehouse.mart_statements():
+                cursor.execute(statement)
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
 def _publish_outputs(s3, first_day: date) -> str:
     """Each batch's summary.json and the latest batch's quarantine JSON; returns that batch's id."""
     from concurrent.futures import ThreadPoolExecutor
@@ -176,6 +192,7 @@ def run(tmp_dir) -> dict:
                           aws_access_key_id="bench", aws_secret_access_key="bench")  # fmt: skip
         latest = _publish_outputs(s3, first_day)
         generate_seconds = time.perf_counter() - started
+        refresh_seconds = _refresh_marts(dsn)
 
         def with_conn(render):
             def action():
@@ -211,7 +228,6 @@ def run(tmp_dir) -> dict:
                 conn, s3, bucket=BUCKET, processed_prefix=PREFIX, start_day=period_start, end_day=period_end,
                 quality_min=Decimal("8.0"), quality_max=Decimal("10.3")), 30),
             "ratings": ratings_page,
-            "ratings_first_view_after_a_load": lambda conn: (queries.clear_ratings_cache(), ratings_page(conn)),
             "run_tab": lambda conn: pages.run_page(
                 base, "imdb_quality_ingest", "r", queries.batches(conn, batch_id=latest, limit=1)[0]),
         }  # fmt: skip
@@ -220,12 +236,11 @@ def run(tmp_dir) -> dict:
     finally:
         moto.stop()
         postgres.stop(data_dir)
-    results = {"generate_s": round(generate_seconds, 1), "reference_full_scan_1m_movies_s": round(reference, 3)}
+    results = {"generate_s": round(generate_seconds, 1), "reference_full_scan_1m_movies_s": round(reference, 3),
+               "refresh_marts_after_a_merge_s": round(refresh_seconds, 2)}
     for name, seconds in timings.items():
         results[f"{name}_s"] = round(seconds, 3)
         results[f"{name}_vs_full_scan"] = round(seconds / reference, 2)
-    # Pages as users open them: the ratings from the view's cache, which a load invalidates.
-    served = {name: seconds for name, seconds in timings.items() if name != "ratings_first_view_after_a_load"}
-    results["slowest_page_s"] = round(max(served.values()), 3)
-    results["every_page_under_1s"] = max(served.values()) < 1.0
+    results["slowest_page_s"] = round(max(timings.values()), 3)
+    results["every_page_under_1s"] = max(timings.values()) < 1.0
     return results

@@ -45,21 +45,28 @@ def to_postgres(statement: str) -> str:
 
 
 def ddl_statements(dialect: str) -> list[str]:
-    """The warehouse tables as `dialect` runs them; idempotent.
+    """The warehouse and mart tables as `dialect` runs them; idempotent.
 
-    `include/sql/movies/create_schema.sql` first (the others live in its schema), then every other
-    `create_*.sql` of that folder in sorted order.
+    For `include/sql/movies/` then `include/sql/marts/`: the folder's `create_schema.sql` first
+    (the others live in its schema), then every other `create_*.sql` of it in sorted order.
     """
     if dialect not in db.DIALECTS:
         raise ValueError(f"Unknown warehouse dialect {dialect!r}: expected one of {db.DIALECTS}")
-    folder = config.include_dir() / "sql" / "movies"
-    files = sorted(folder.glob("create_*.sql"), key=lambda path: (path.name != "create_schema.sql", path.name))
+    files = [
+        path
+        for folder in ("movies", "marts")
+        for path in sorted(
+            (config.include_dir() / "sql" / folder).glob("create_*.sql"),
+            key=lambda path: (path.name != "create_schema.sql", path.name),
+        )
+    ]
     statements = [s for path in files for s in db.split_statements(path.read_text(encoding="utf-8"))]
     return statements if dialect == "redshift" else [to_postgres(s) for s in statements]
 
 
 def mart_statements() -> list[str]:
-    """The statements of `include/sql/marts/refresh_marts.sql`, which (re)create the mart views.
+    """The statements of `include/sql/marts/refresh_marts.sql`: they rebuild the mart tables and
+    (re)create the mart views, as the DAG's refresh_marts task runs them after a merge.
 
     Written in the SQL that Redshift and PostgreSQL share, so no conversion is needed.
     """
@@ -67,7 +74,7 @@ def mart_statements() -> list[str]:
 
 
 def apply_ddl(conn: Any) -> None:
-    """Create what is missing of the warehouse tables and (re)create the mart views, in one transaction."""
+    """Create what is missing of the warehouse and mart tables and refresh the marts, in one transaction."""
     with db.transaction(conn) as cursor:
         for statement in [*ddl_statements(db.dialect_of(conn)), *mart_statements()]:
             cursor.execute(statement)

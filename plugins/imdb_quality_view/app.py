@@ -126,6 +126,8 @@ def _run_batch(conn: Any, session: Any, dag_id: str, run_id: str) -> dict | None
 # --- JSON API -----------------------------------------------------------------------------------
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
+# marts.top_movies holds the best 100 movies.
+RatingsLimit = Annotated[int, Query(ge=1, le=100)]
 
 
 @app.get("/api/batches")
@@ -146,7 +148,8 @@ def api_trends(conn: WarehouseDep, s3: S3Dep, days: Annotated[int, Query(ge=1, l
 
 
 @app.get("/api/ratings")
-def api_ratings(conn: WarehouseDep, start: date | None = None, end: date | None = None, limit: Limit = 10) -> dict:
+def api_ratings(conn: WarehouseDep, start: date | None = None, end: date | None = None,
+                limit: RatingsLimit = 10) -> dict:
     return _ratings(conn, *_period(start, end), limit)
 
 
@@ -187,7 +190,7 @@ def trends_page(request: Request, conn: WarehouseDep, s3: S3Dep,
 
 @app.get("/ratings", response_class=HTMLResponse)
 def ratings_page(request: Request, conn: WarehouseDep, start: Annotated[str | None, Query()] = None,
-                 end: Annotated[str | None, Query()] = None, limit: Limit = 10) -> str:
+                 end: Annotated[str | None, Query()] = None, limit: RatingsLimit = 10) -> str:
     period = _period(_day(start), _day(end))
     return pages.ratings_page(_base(request), _ratings(conn, *period, limit), *period)
 

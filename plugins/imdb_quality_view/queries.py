@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -205,34 +203,11 @@ def trends(conn: Any, s3: Any, *, bucket: str, processed_prefix: str, start_day:
 # --- ratings ------------------------------------------------------------------------------------
 
 
-# The ratings aggregate every movie (seconds on 1 M movies) but change only with a load: results are
-# kept per API-server process until the ledger changes, and at most RATINGS_CACHE_SECONDS.
-RATINGS_CACHE_SECONDS = 600
-RATINGS_CACHE_ENTRIES = 32
-_ratings_cache: dict[tuple, tuple[float, dict]] = {}
-_ratings_cache_lock = threading.Lock()
-
-
 def ratings(conn: Any, *, start_at: datetime, end_at: datetime, limit: int = 10) -> dict:
-    """Top movies, directors and genres now, and the largest rating and vote moves in [start_at, end_at)."""
+    """Top movies, directors and genres now (from the marts the merge's refresh rebuilds), and the
+    largest rating and vote moves in [start_at, end_at)."""
     with read_only(conn) as cursor:
-        version = tuple(_rows(cursor, sql_text("select_warehouse_version.sql"))[0].values())
-        key = (version, start_at, end_at, limit)
-        with _ratings_cache_lock:
-            cached = _ratings_cache.get(key)
-        if cached and time.monotonic() - cached[0] < RATINGS_CACHE_SECONDS:
-            return cached[1]
-        found = _ratings(cursor, start_at=start_at, end_at=end_at, limit=limit)
-    with _ratings_cache_lock:
-        if len(_ratings_cache) >= RATINGS_CACHE_ENTRIES:
-            _ratings_cache.clear()
-        _ratings_cache[key] = (time.monotonic(), found)
-    return found
-
-
-def clear_ratings_cache() -> None:
-    with _ratings_cache_lock:
-        _ratings_cache.clear()
+        return _ratings(cursor, start_at=start_at, end_at=end_at, limit=limit)
 
 
 def _ratings(cursor: Any, *, start_at: datetime, end_at: datetime, limit: int) -> dict:

@@ -1,4 +1,4 @@
-"""Each mart view on a real PostgreSQL server equals an independent DuckDB + Python computation.
+"""Each mart (table or view) on a real PostgreSQL server equals an independent DuckDB + Python computation.
 
 The warehouse is filled by the real load path (two batches, so ratings have a trend, plus a
 rejected file and quality-gate verdicts); DuckDB then recomputes every mart from the same rows
@@ -146,6 +146,16 @@ def test_ratings_by_release_year(filled_warehouse, duck) -> None:
     assert mart(filled_warehouse, "ratings_by_release_year", "released_year") == expected
 
 
+def test_top_movies(filled_warehouse, duck) -> None:
+    expected = duck_rows(duck, """
+        select row_number() over (order by imdb_rating desc, no_of_votes desc, movie_id) as rating_rank,
+               movie_id, series_title, released_year, director, primary_genre, imdb_rating, no_of_votes
+        from imdb_movies order by rating_rank limit 100
+    """)  # fmt: skip
+    assert expected[0]["series_title"] == "The Shawshank Redemption"
+    assert mart(filled_warehouse, "top_movies", "rating_rank") == expected
+
+
 def test_top_directors(filled_warehouse, duck) -> None:
     rows = duck_rows(duck, f"""
         select director, count(*) as movies, sum(imdb_rating) as rating_sum, sum(no_of_votes) as total_votes
@@ -254,3 +264,31 @@ def test_marts_are_recreated_by_the_refresh_file_alone(filled_warehouse) -> None
     assert mart(filled_warehouse, "top_directors", "director") == before
     with pytest.raises(psycopg2.errors.UndefinedTable):
         fetch(filled_warehouse, "select * from marts.no_such_mart")
+
+
+def test_refreshes_running_at_once_leave_each_mart_row_once(filled_warehouse, pg_database) -> None:
+    """Two runs may refresh the marts at the same moment: the refresh's lock takes them one at a time
+    (without it, both delete the old rows and both insert, which the primary keys refuse here)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from imdb_pipeline import db
+
+    expected = {name: mart(filled_warehouse, name, "1") for name in ("top_movies", "top_directors")}
+    barrier = Barrier(2)
+
+    def refresh() -> None:
+        conn = psycopg2.connect(pg_database)
+        try:
+            with db.transaction(conn) as cursor:
+                barrier.wait()
+                for statement in warehouse.mart_statements():
+                    cursor.execute(statement)
+        finally:
+            conn.close()
+
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(lambda _: refresh(), range(2)))
+    for name, rows in expected.items():
+        assert sorted(map(repr, mart(filled_warehouse, name, "1"))) == sorted(map(repr, rows))

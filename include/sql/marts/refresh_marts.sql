@@ -1,81 +1,58 @@
--- (Re)create the dashboard marts: views over movies.imdb_movies, rating_history, load_ledger and
--- dq_results, so they are current after every merge without a refresh job of their own.
+-- Refresh the dashboard marts after a merge: the tables that aggregate every movie
+-- (create_*.sql of this folder) are rebuilt, the other marts are views over movies.imdb_movies,
+-- rating_history, load_ledger and dq_results, (re)created here so they follow any change of their SQL.
 -- Run after the merge (SQLExecuteQueryOperator, split_statements, autocommit off: all or nothing)
 -- and by warehouse.apply_ddl. Written in the SQL Redshift and PostgreSQL share. Averages are taken
 -- over decimals with extra scale because Redshift keeps the argument's scale in AVG.
 -- Statements are split on semicolons, so comments and strings here must not contain one.
 
-create schema if not exists marts;
+-- Two runs refreshing at once would each delete and then both insert: one at a time. Readers of
+-- these tables wait for the refresh (seconds) rather than see it half done.
+lock marts.top_movies, marts.top_directors, marts.quality_movies_by_genre;
 
-drop view if exists marts.quality_movies_by_genre;
+delete from marts.top_movies;
 
-drop view if exists marts.quality_movies_by_decade;
-
-drop view if exists marts.ratings_by_release_year;
-
-drop view if exists marts.top_directors;
-
-drop view if exists marts.top_stars;
-
-drop view if exists marts.gross_by_certificate;
-
-drop view if exists marts.rating_trend;
-
-drop view if exists marts.batch_quality;
-
--- A movie counts once in each of its genres (genres holds up to three, comma-separated).
-create view marts.quality_movies_by_genre as
-with genre_positions as (
-    select 1 as genre_position
-    union all
-    select 2 as genre_position
-    union all
-    select 3 as genre_position
-    union all
-    select 4 as genre_position
-    union all
-    select 5 as genre_position
-),
-
-movie_genres as (
+insert into marts.top_movies (
+    rating_rank,
+    movie_id,
+    series_title,
+    released_year,
+    director,
+    primary_genre,
+    imdb_rating,
+    no_of_votes
+)
+with ranked_movies as (
     select
         movie.movie_id,
-        movie.is_quality_movie,
+        movie.series_title,
+        movie.released_year,
+        movie.director,
+        movie.primary_genre,
         movie.imdb_rating,
-        trim(split_part(movie.genres, ',', genre_positions.genre_position)) as genre
+        movie.no_of_votes,
+        row_number() over (
+            order by movie.imdb_rating desc, movie.no_of_votes desc, movie.movie_id
+        ) as rating_rank
     from movies.imdb_movies as movie
-    inner join genre_positions
-        on genre_positions.genre_position <= regexp_count(movie.genres, ',') + 1
 )
 
 select
-    movie_genres.genre,
-    count(*) as movies,
-    sum(case when movie_genres.is_quality_movie then 1 else 0 end) as quality_movies,
-    round(avg(cast(movie_genres.imdb_rating as decimal(6, 3))), 2) as avg_rating
-from movie_genres
-group by movie_genres.genre;
+    ranked_movies.rating_rank,
+    ranked_movies.movie_id,
+    ranked_movies.series_title,
+    ranked_movies.released_year,
+    ranked_movies.director,
+    ranked_movies.primary_genre,
+    ranked_movies.imdb_rating,
+    ranked_movies.no_of_votes
+from ranked_movies
+where ranked_movies.rating_rank <= 100;
 
-create view marts.quality_movies_by_decade as
-select
-    movie.released_year / 10 * 10 as decade,
-    count(*) as movies,
-    sum(case when movie.is_quality_movie then 1 else 0 end) as quality_movies,
-    round(avg(cast(movie.imdb_rating as decimal(6, 3))), 2) as avg_rating
-from movies.imdb_movies as movie
-group by movie.released_year / 10 * 10;
-
-create view marts.ratings_by_release_year as
-select
-    movie.released_year,
-    count(*) as movies,
-    round(avg(cast(movie.imdb_rating as decimal(6, 3))), 2) as avg_rating,
-    round(avg(cast(movie.no_of_votes as decimal(20, 2))), 0) as avg_votes
-from movies.imdb_movies as movie
-group by movie.released_year;
+delete from marts.top_directors;
 
 -- Directors with at least three movies, ranked by average rating.
-create view marts.top_directors as
+insert into marts.top_directors (director, movies, avg_rating, total_votes, rating_rank)
 with director_stats as (
     select
         movie.director,
@@ -94,6 +71,82 @@ select
     director_stats.total_votes,
     rank() over (order by director_stats.avg_rating desc) as rating_rank
 from director_stats;
+
+delete from marts.quality_movies_by_genre;
+
+-- A movie counts once in each of its genres (genres holds up to three, comma-separated). Grouped
+-- by the genres list first: the lists are few, so the split runs over them, not over every movie.
+insert into marts.quality_movies_by_genre (genre, movies, quality_movies, avg_rating)
+with genre_lists as (
+    select
+        movie.genres,
+        count(*) as movies,
+        sum(case when movie.is_quality_movie then 1 else 0 end) as quality_movies,
+        sum(cast(movie.imdb_rating as decimal(12, 1))) as rating_sum
+    from movies.imdb_movies as movie
+    group by movie.genres
+),
+
+genre_positions as (
+    select 1 as genre_position
+    union all
+    select 2 as genre_position
+    union all
+    select 3 as genre_position
+    union all
+    select 4 as genre_position
+    union all
+    select 5 as genre_position
+),
+
+list_genres as (
+    select
+        trim(split_part(genre_lists.genres, ',', genre_positions.genre_position)) as genre,
+        genre_lists.movies,
+        genre_lists.quality_movies,
+        genre_lists.rating_sum
+    from genre_lists
+    inner join genre_positions
+        on genre_positions.genre_position <= regexp_count(genre_lists.genres, ',') + 1
+)
+
+select
+    list_genres.genre,
+    sum(list_genres.movies) as movies,
+    sum(list_genres.quality_movies) as quality_movies,
+    round(sum(list_genres.rating_sum) / sum(list_genres.movies), 2) as avg_rating
+from list_genres
+group by list_genres.genre;
+
+drop view if exists marts.quality_movies_by_decade;
+
+drop view if exists marts.ratings_by_release_year;
+
+drop view if exists marts.top_stars;
+
+drop view if exists marts.gross_by_certificate;
+
+drop view if exists marts.rating_trend;
+
+drop view if exists marts.batch_quality;
+
+create view marts.quality_movies_by_decade as
+select
+    movie.released_year / 10 * 10 as decade,
+    count(*) as movies,
+    sum(case when movie.is_quality_movie then 1 else 0 end) as quality_movies,
+    round(avg(cast(movie.imdb_rating as decimal(6, 3))), 2) as avg_rating
+from movies.imdb_movies as movie
+group by movie.released_year / 10 * 10;
+
+create view marts.ratings_by_release_year as
+select
+    movie.released_year,
+    count(*) as movies,
+    round(avg(cast(movie.imdb_rating as decimal(6, 3))), 2) as avg_rating,
+    round(avg(cast(movie.no_of_votes as decimal(20, 2))), 0) as avg_votes
+from movies.imdb_movies as movie
+group by movie.released_year;
 
 -- Stars (any of the four billed) with at least three movies, ranked by average rating.
 create view marts.top_stars as
