@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from tests.dags.conftest import AIRFLOW, DAGS
+from tests.dags.conftest import DAGS
 
 DAG_FILE = DAGS / "imdb_quality_ingest.py"
 
@@ -31,62 +31,43 @@ def json_output(stdout: str):
     return json.loads(next(line for line in reversed(stdout.splitlines()) if line.startswith(("[", "{"))))
 
 
-def test_no_import_errors(airflow_env):
-    proc = subprocess.run(
-        [str(AIRFLOW), "dags", "list-import-errors", "--local", "-B", "dags-folder", "-o", "json"],
-        env=airflow_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json_output(proc.stdout) == []
+def test_no_import_errors(dag_facts):
+    assert dag_facts["import_errors"] == {}
 
 
-def test_dags_report_lists_the_dag(airflow_env):
-    proc = subprocess.run(
-        [str(AIRFLOW), "dags", "report", "-B", "dags-folder", "-o", "json"],
-        env=airflow_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (report,) = json_output(proc.stdout)
-    assert report["dags"] == ["imdb_quality_ingest"]
+def test_the_dags_folder_holds_the_one_dag_and_nothing_else_is_parsed(dag_facts):
+    """The DAG processor's view of the folder (`.airflowignore` applied): one file, one DAG."""
+    assert dag_facts["parsed_files"] == {"imdb_quality_ingest.py": 1}
+    assert dag_facts["dag_ids"] == ["imdb_quality_ingest"]
 
 
-def test_parse_time_under_half_a_second(airflow_env):
+def test_parse_time_under_half_a_second(dag_facts):
     """Parse time as the DAG processor sees it: Airflow modules the file names are pre-imported
-    (`[dag_processor] parsing_pre_import_modules`, on by default), then the file is parsed."""
-    result = run_python(
-        f"""
-        import importlib, json
-        from airflow.utils.file import iter_airflow_imports
-        for module in iter_airflow_imports({str(DAG_FILE)!r}):
-            importlib.import_module(module)
-        from airflow.dag_processing.dagbag import BundleDagBag
-        bag = BundleDagBag({str(DAG_FILE)!r}, bundle_path={str(DAGS)!r}, bundle_name="dags-folder")
-        (stat,) = bag.dagbag_stats
-        print(json.dumps({{"seconds": stat.duration.total_seconds(), "errors": list(bag.import_errors)}}))
-        """,
-        airflow_env,
-    )
-    assert result["errors"] == []
-    assert result["seconds"] < 0.5, f"parsing took {result['seconds']:.3f} s"
+    (`[dag_processor] parsing_pre_import_modules`, on by default), then the folder is parsed."""
+    seconds = dag_facts["parse_seconds"]["imdb_quality_ingest.py"]
+    assert seconds < 0.5, f"parsing took {seconds:.3f} s"
 
 
 @pytest.fixture(scope="module")
 def dag_facts(airflow_env) -> dict:
     return run_python(
         f"""
-        import json
+        import importlib, json, os
+        from airflow.utils.file import iter_airflow_imports
+        for module in iter_airflow_imports({str(DAG_FILE)!r}):
+            importlib.import_module(module)
         from airflow.dag_processing.dagbag import BundleDagBag
-        bag = BundleDagBag({str(DAG_FILE)!r}, bundle_path={str(DAGS)!r}, bundle_name="dags-folder")
+        # The whole folder, as the DAG processor lists it.
+        bag = BundleDagBag({str(DAGS)!r}, bundle_path={str(DAGS)!r}, bundle_name="dags-folder")
         dag = bag.dags["imdb_quality_ingest"]
         timetable = dag.timetable
         glue = dag.get_task("clean_validate_quarantine")
         print(json.dumps(default=str, obj={{
+            "import_errors": dict(bag.import_errors),
+            "parsed_files": {{stat.file.lstrip("/"): stat.dag_num for stat in bag.dagbag_stats}},
+            "dag_ids": sorted(bag.dag_ids),
+            "parse_seconds": {{stat.file.lstrip("/"): stat.duration.total_seconds()
+                               for stat in bag.dagbag_stats}},
             "doc_md": dag.doc_md,
             "tags": sorted(dag.tags),
             "catchup": dag.catchup,
