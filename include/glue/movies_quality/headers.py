@@ -38,6 +38,8 @@ class FileLayout:
     error: str | None = None
     # The file as Spark's scan names it in `_metadata.file_path` (the Hadoop FileStatus path).
     scan_path: str | None = None
+    # Its size as stored (compressed for .csv.gz), for sizing the job's shuffles.
+    stored_bytes: int = 0
 
     @property
     def positions(self) -> dict[str, int]:
@@ -126,10 +128,13 @@ def inspect_files(spark, input_uris: list[str], source_objects: list[str]) -> li
     for index, (uri, source_object) in enumerate(zip(input_uris, source_objects, strict=True)):
         try:
             probe, size, scan_path = read_probe(spark, uri)
+            stored_bytes = size
             if uri.lower().endswith(GZIP_SUFFIX):
                 probe, size = decompress_probe(probe, size, source_object)
             header = parse_header(probe, size, source_object)
-            layouts.append(FileLayout(index, uri, source_object, header, scan_path=scan_path))
+            layouts.append(
+                FileLayout(index, uri, source_object, header, scan_path=scan_path, stored_bytes=stored_bytes)
+            )
         except FileRejected as rejection:
             layouts.append(FileLayout(index, uri, source_object, error=str(rejection)))
         except Py4JJavaError as error:

@@ -1,6 +1,7 @@
 """The whole Glue job as one function over a SparkSession: read, type, validate, write."""
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,6 +22,8 @@ from movies_quality.validation import check_movies, repeated_movies, validate_mo
 
 # The job's own lines read "<time> INFO movies_quality: ..." in its driver log: grep for them.
 log = logging.getLogger("movies_quality")
+# Input bytes per shuffle partition (see shuffle_partitions).
+SHUFFLE_PARTITION_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,13 @@ class JobSettings:
     quality_max: float = 10.3
     # A file quarantining more than this share of its rows is rejected whole.
     max_quarantine_share: float = 0.5
+
+
+def shuffle_partitions(input_bytes: int, parallelism: int) -> int:
+    """Shuffle partitions for a batch of `input_bytes`: one per SHUFFLE_PARTITION_BYTES, at least one
+    per core. Spark's default of 200 makes every shuffle of a small batch run 200 near-empty tasks
+    (AQE cannot coalesce the shuffles inside the job's cached plan): most of a small file's run."""
+    return max(parallelism, math.ceil(input_bytes / SHUFFLE_PARTITION_BYTES))
 
 
 def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -> dict:
@@ -54,6 +64,9 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
         if layout.error:
             log.warning("rejected file %s", layout.error)
     loadable = [layout for layout in files if layout.error is None]
+    partitions = shuffle_partitions(sum(layout.stored_bytes for layout in loadable),
+                                    spark.sparkContext.defaultParallelism)  # fmt: skip
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
 
     typed = type_movies(parse_records(scan_lines(spark, loadable), loadable))
     # Cached once, checked: the duplicate aggregate, the counts and both outputs read it instead

@@ -1,0 +1,106 @@
+"""Files from upload to the SNS summary through the local stack (emulator, PostgreSQL, Airflow), and
+where each run's time goes, task by task.
+
+A stack of its own is started (fresh state under the benchmark's tmp dir); then the seed (1,000
+rows), then the generated 1M-row file (benchmarks.glue_job.movies_file), are uploaded one after the
+other, each as a producer would, and the run that takes each file is waited for. Upload to
+notified is the SNS message's timestamp minus the moment the upload began.
+
+Goals (issue 13): the 1M-row file notified within 60 s, the seed within 30 s; staging load and
+quality gate on 1M rows each within 10 s. Reference, measured in the same run: the Glue job's own
+script on the same file, cold, as a user runs it (what the transform alone costs), so the ratio is
+what the rest of the pipeline adds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.glue_job import figure, glue_job_seconds, movies_file
+
+TASKS = ("resolve_batch", "clean_validate_quarantine", "load_staging", "quality_gate", "merge_imdb_movies",
+         "refresh_marts", "notify_success")  # fmt: skip
+
+
+@contextmanager
+def _own_stack(state_dir: Path):
+    """A local stack on free ports with its state under `state_dir`, stopped afterwards."""
+    from local_stack import stack
+    from local_stack.airflow_api import AirflowApi, wait_for_dag
+    from local_stack.processes import free_port
+
+    saved = dict(os.environ)
+    os.environ.update({"IMDB_LOCAL_DIR": str(state_dir), "IMDB_EMULATOR_PORT": str(free_port()),
+                       "IMDB_POSTGRES_PORT": str(free_port()), "IMDB_AIRFLOW_PORT": str(free_port())})  # fmt: skip
+    try:
+        described = stack.up(say=lambda _: None)
+        api = AirflowApi.for_stack(described)
+        wait_for_dag(api, timeout=300)
+        yield described, api
+    finally:
+        stack.down(say=lambda _: None)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _task_seconds(api, run: dict) -> dict[str, float]:
+    import urllib.parse
+
+    run_path = f"/api/v2/dags/{run['dag_id']}/dagRuns/{urllib.parse.quote(run['dag_run_id'], safe='')}"
+    seconds = {}
+    for instance in api.get(f"{run_path}/taskInstances", limit=100)["task_instances"]:
+        if instance["task_id"] in TASKS and instance.get("start_date") and instance.get("end_date"):
+            started, ended = (datetime.fromisoformat(instance[name]) for name in ("start_date", "end_date"))
+            seconds[instance["task_id"]] = round((ended - started).total_seconds(), 2)
+    return seconds
+
+
+def _through_the_stack(stack: dict, api, path: Path, key: str) -> dict:
+    """Upload `path` as `key`, wait for the run that takes it; its times and its success notice."""
+    from local_stack.airflow_api import wait_for_upload
+    from local_stack.demo import batches_holding, read_notifications, upload_file
+
+    read_notifications(stack, wait_seconds=0)  # start from an empty observer queue
+    upload = upload_file(stack, path, key=key)
+    run = wait_for_upload(api, lambda: batches_holding(stack, upload), poll_seconds=1)
+    if run["state"] != "success":
+        raise RuntimeError(f"the run {run['dag_run_id']} that took {key} ended {run['state']}")
+    (batch_id,) = batches_holding(stack, upload)[:1]
+    notices = [n for n in read_notifications(stack) if batch_id in n["message"]]
+    if not notices:
+        raise RuntimeError(f"no SNS notification names the batch {batch_id} of {key}")
+    notified_at = datetime.fromisoformat(notices[0]["timestamp"].replace("Z", "+00:00"))
+    return {"upload_to_notified_s": (notified_at - upload["uploaded_at"]).total_seconds(),
+            "tasks_s": _task_seconds(api, run)}  # fmt: skip
+
+
+def run(tmp_dir) -> dict:
+    tmp_dir = Path(tmp_dir)
+    from local_stack.demo import SEED_FILE
+
+    million = movies_file(1_000_000)
+    day = datetime.now(UTC).date().isoformat()
+    with _own_stack(tmp_dir / "stack") as (stack, api):
+        seed = _through_the_stack(stack, api, SEED_FILE, f"{stack['raw_prefix']}dt={day}/seed.csv")
+        big = _through_the_stack(stack, api, million, f"{stack['raw_prefix']}dt={day}/movies-1m.csv")
+    shutil.rmtree(tmp_dir / "stack", ignore_errors=True)
+    # The transform alone, outside the stack, on the same files.
+    job_seed = glue_job_seconds([SEED_FILE], tmp_dir / "job-seed")
+    job_1m = glue_job_seconds([million], tmp_dir / "job-1m")
+    figures = [
+        figure("seed, upload to SNS summary", seed["upload_to_notified_s"], "Glue job script, seed, cold",
+               job_seed, None),
+        figure("1M rows, upload to SNS summary", big["upload_to_notified_s"], "Glue job script, 1M rows, cold",
+               job_1m, None),
+    ]  # fmt: skip
+    goals = {
+        "seed_notified_within_30s": seed["upload_to_notified_s"] <= 30,
+        "1m_notified_within_60s": big["upload_to_notified_s"] <= 60,
+        "1m_staging_load_within_10s": big["tasks_s"].get("load_staging", float("inf")) <= 10,
+        "1m_quality_gate_within_10s": big["tasks_s"].get("quality_gate", float("inf")) <= 10,
+    }
+    return {"figures": figures, "seed_tasks_s": seed["tasks_s"], "1m_tasks_s": big["tasks_s"], "goals": goals}
