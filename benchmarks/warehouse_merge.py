@@ -5,6 +5,11 @@ Staging and ledger rows are generated with generate_series as the staging load l
 batch's file `verified` by the gate); the merge runs the statements the DAG's merge task runs
 (warehouse.merge_statements), in one transaction. Each 1k batch holds 500 movies the warehouse has
 (new ratings) and 500 it has not. Median of 3 batches each.
+
+After the 1M-row batch is merged, `vacuum analyze` runs, as autovacuum would before the next load:
+the merge deletes the merged batch's staging rows, and right after a 1M-row batch, before any
+vacuum, the next merge's read of staging scans those 1M dead rows (measured at 0.36 s against
+0.03 s after the vacuum). On Redshift, automatic vacuum delete does the same.
 """
 
 from __future__ import annotations
@@ -65,10 +70,10 @@ def _reset(conn) -> None:
     conn.commit()
 
 
-def _analyze(conn) -> None:
+def _vacuum(conn) -> None:
     conn.autocommit = True
     with conn.cursor() as cursor:
-        cursor.execute("analyze")
+        cursor.execute("vacuum analyze")
     conn.autocommit = False
 
 
@@ -92,7 +97,7 @@ def run(tmp_dir) -> dict:
         _reset(conn)
         _stage(conn, "base-1m", [(0, 999_999)], 0)
         base_seconds = _merge_seconds(conn, "base-1m")
-        _analyze(conn)
+        _vacuum(conn)
         into_million = []
         for number in range(1, 4):
             # 500 movies it holds (new ratings and votes), 500 new ones.
