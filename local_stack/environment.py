@@ -68,6 +68,10 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(urlparse(api_url).port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
+        # SQLite takes one writer at a time: the scheduler, triggerer, API server and a CLI command
+        # (`backfill create`) wait up to 60 s for the lock on a busy machine instead of failing with
+        # "database is locked" after pysqlite's default 5 s.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{(airflow_home / 'airflow.db').resolve()}?timeout=60",
         # LocalExecutor forks one worker per parallelism slot: keep a laptop's (or CI's 2 cores') share small.
         "AIRFLOW__CORE__PARALLELISM": "4",
         # Local runs should react in seconds, not minutes.
