@@ -205,7 +205,8 @@ def create_backfill(from_date: str, to_date: str) -> None:
         sys.executable, "-m", "local_stack", "airflow", "backfill", "create", "--dag-id", DAG_ID,
         "--from-date", from_date, "--to-date", to_date, "--max-active-runs", "1",
     ]
-    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-3000:]
 
 
 def wait_for_backfill_runs(api: AirflowApi, after: datetime, expected: int, timeout: float = 900) -> list[dict]:
