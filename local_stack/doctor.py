@@ -7,6 +7,7 @@ check the DAG's first task runs (`imdb_pipeline.config`); then each service must
 from __future__ import annotations
 
 import sys
+import time
 
 from local_stack.environment import airflow_env
 from local_stack.processes import StackError, http_ok
@@ -48,9 +49,14 @@ def diagnose(stack: dict, with_airflow: bool = True) -> list[str]:
     return configuration_problems(stack) + service_problems(stack, with_airflow)
 
 
-def require_healthy(stack: dict, with_airflow: bool = True, say=print) -> None:
-    """Raise StackError listing every problem; else say that all was checked."""
+def require_healthy(stack: dict, with_airflow: bool = True, say=print, patience_seconds: float = 0) -> None:
+    """Raise StackError listing every problem still there after `patience_seconds`; else say that all
+    was checked."""
+    deadline = time.monotonic() + patience_seconds
     found = diagnose(stack, with_airflow)
+    while found and time.monotonic() < deadline:
+        time.sleep(2)
+        found = diagnose(stack, with_airflow)
     if found:
         raise StackError(f"the stack has {len(found)} problem(s):\n" + "\n".join(f"- {line}" for line in found))
     services = "emulator, warehouse" + (", Airflow" if with_airflow else "")

@@ -131,7 +131,8 @@ def up(with_airflow: bool = True, say=print) -> dict:
             f"(user {AIRFLOW_USER}, password {stack['airflow_password']})")
     from local_stack.doctor import require_healthy
 
-    require_healthy(stack, with_airflow=with_airflow, say=say)
+    # Just started on a busy machine, Airflow's health may flap for a moment (a late heartbeat).
+    require_healthy(stack, with_airflow=with_airflow, say=say, patience_seconds=60)
     say(f"stack description: {stack_file()}")
     return stack
 
