@@ -225,9 +225,9 @@ def ratings_page(base: str, found: dict, start: date, end: date) -> str:
         form
         + '<div class="charts">'
         + charts.bar_chart("Top movies by rating", "chart-top-movies", [title(m) for m in movies],
-                           {"IMDb rating": [m["imdb_rating"] for m in movies]})
+                           {"IMDb rating": [m["imdb_rating"] for m in movies]}, from_zero=False)
         + charts.bar_chart("Top directors by average rating", "chart-top-directors", [d["director"] for d in directors],
-                           {"average rating": [d["avg_rating"] for d in directors]})
+                           {"average rating": [d["avg_rating"] for d in directors]}, from_zero=False)
         + charts.bar_chart("Genres by quality movies", "chart-top-genres", [g["genre"] for g in genres],
                            {"quality movies": [g["quality_movies"] for g in genres],
                             "movies": [g["movies"] for g in genres]})

@@ -207,16 +207,12 @@ def ratings(conn: Any, *, start_at: datetime, end_at: datetime, limit: int = 10)
     """Top movies, directors and genres now (from the marts the merge's refresh rebuilds), and the
     largest rating and vote moves in [start_at, end_at)."""
     with read_only(conn) as cursor:
-        return _ratings(cursor, start_at=start_at, end_at=end_at, limit=limit)
-
-
-def _ratings(cursor: Any, *, start_at: datetime, end_at: datetime, limit: int) -> dict:
-    top_movies = _rows(cursor, sql_text("select_top_movies.sql"), {"row_limit": limit})
-    top_directors = _rows(cursor, sql_text("select_top_directors.sql"), {"row_limit": limit})
-    top_genres = _rows(cursor, sql_text("select_top_genres.sql"), {"row_limit": limit})
-    moves = _rows(
-        cursor, sql_text("select_rating_changes.sql"), {"start_at": start_at, "end_at": end_at, "row_limit": limit}
-    )
+        top_movies = _rows(cursor, sql_text("select_top_movies.sql"), {"row_limit": limit})
+        top_directors = _rows(cursor, sql_text("select_top_directors.sql"), {"row_limit": limit})
+        top_genres = _rows(cursor, sql_text("select_top_genres.sql"), {"row_limit": limit})
+        moves = _rows(
+            cursor, sql_text("select_rating_changes.sql"), {"start_at": start_at, "end_at": end_at, "row_limit": limit}
+        )
     rating_changes = sorted(
         (move for move in moves if move["rating_change"] and move["rating_change_rank"] <= limit),
         key=lambda move: move["rating_change_rank"],

@@ -95,6 +95,21 @@ def open_page(browser, url: str, ready_css: str, screenshot: str, frame: bool = 
         browser.switch_to.frame(browser.find_element(By.TAG_NAME, "iframe"))
 
 
+def labels_outside_their_chart(browser) -> list[str]:
+    """Text of the current page's chart labels that the browser draws (partly) outside their SVG."""
+    from selenium.webdriver.common.by import By
+
+    outside = []
+    for svg in browser.find_elements(By.CSS_SELECTOR, "figure.chart svg"):
+        box = svg.rect
+        for text in svg.find_elements(By.CSS_SELECTOR, "text"):
+            label = text.rect
+            if (label["x"] < box["x"] or label["y"] < box["y"] or label["x"] + label["width"] > box["x"] + box["width"]
+                    or label["y"] + label["height"] > box["y"] + box["height"]):
+                outside.append(text.text)
+    return outside
+
+
 def chart_points(browser) -> dict[str, int]:
     """Data points drawn per chart of the current page."""
     from selenium.webdriver.common.by import By
@@ -172,6 +187,7 @@ def test_trends_page_matches_the_ledger_and_draws_every_chart(stack, loaded, bro
     assert set(points) == {"chart-loaded-vs-quarantined", "chart-quarantine-by-reason", "chart-gate-failures",
                            "chart-quality-share"}  # fmt: skip
     assert all(count >= 1 for count in points.values()), points
+    assert labels_outside_their_chart(browser) == []
 
 
 def test_ratings_page_shows_the_top_movie_and_the_changes(stack, loaded, browser):
@@ -188,3 +204,4 @@ def test_ratings_page_shows_the_top_movie_and_the_changes(stack, loaded, browser
     assert points["chart-top-movies"] == 10 and points["chart-rating-changes"] == 10
     assert points["chart-vote-changes"] == 10
     assert points["chart-top-directors"] >= 1 and points["chart-top-genres"] >= 2
+    assert labels_outside_their_chart(browser) == []

@@ -87,6 +87,27 @@ def test_bar_chart_draws_one_point_per_label_and_series_and_escapes_labels():
     assert re.findall(r'data-series="y" data-label="c" data-value="([^"]+)"', svg) == ["5"]
 
 
+def test_rating_bars_start_below_the_lowest_rating_so_that_differences_show():
+    def heights(svg: str) -> list[float]:
+        return [float(h) for h in re.findall(r'<rect class="point"[^>]* height="([^"]+)"', svg)]
+
+    from_zero = heights(charts.bar_chart("T", "c", ["a", "b"], {"rating": [9.3, 8.6]}))
+    from_floor = heights(charts.bar_chart("T", "c", ["a", "b"], {"rating": [9.3, 8.6]}, from_zero=False))
+    assert from_zero[1] / from_zero[0] > 0.9  # from 0, 8.6 looks almost as tall as 9.3
+    assert from_floor[1] / from_floor[0] < 0.6  # from 8: 0.6 against 1.3
+    svg = charts.bar_chart("T", "c", ["a", "b"], {"rating": [9.3, 8.6]}, from_zero=False)
+    assert '>8</text>' in svg  # the axis says where it starts
+
+
+def test_a_long_legend_wraps_and_the_picture_grows_to_hold_it():
+    reasons = [f"reason_{index}" for index in range(9)]
+    svg = charts.bar_chart("T", "c", ["d1"], {reason: [1] for reason in reasons})
+    legend_x = [float(x) for x in re.findall(r'<rect x="([^"]+)" y="[^"]+" width="10"', svg)]
+    assert len(legend_x) == 9 and max(legend_x) + charts.LEGEND_ITEM_WIDTH <= charts.WIDTH
+    rows = -(-9 // charts.LEGEND_PER_ROW)
+    assert f'height="{charts.HEIGHT + 16 * (rows - 1)}"' in svg
+
+
 def test_line_chart_leaves_gaps_for_unknown_values_and_empty_charts_say_so():
     svg = charts.line_chart("T", "c", ["d1", "d2", "d3"], {"share": [0.5, None, 0.25]})
     assert svg.count("<circle") == 2
