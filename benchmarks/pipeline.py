@@ -15,10 +15,8 @@ what the rest of the pipeline adds.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,27 +24,6 @@ from benchmarks.glue_job import figure, glue_job_seconds, movies_file
 
 TASKS = ("resolve_batch", "clean_validate_quarantine", "load_staging", "quality_gate", "merge_imdb_movies",
          "refresh_marts", "notify_success")  # fmt: skip
-
-
-@contextmanager
-def _own_stack(state_dir: Path):
-    """A local stack on free ports with its state under `state_dir`, stopped afterwards."""
-    from local_stack import stack
-    from local_stack.airflow_api import AirflowApi, wait_for_dag
-    from local_stack.processes import free_port
-
-    saved = dict(os.environ)
-    os.environ.update({"IMDB_LOCAL_DIR": str(state_dir), "IMDB_EMULATOR_PORT": str(free_port()),
-                       "IMDB_POSTGRES_PORT": str(free_port()), "IMDB_AIRFLOW_PORT": str(free_port())})  # fmt: skip
-    try:
-        described = stack.up(say=lambda _: None)
-        api = AirflowApi.for_stack(described)
-        wait_for_dag(api, timeout=300)
-        yield described, api
-    finally:
-        stack.down(say=lambda _: None)
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def _task_seconds(api, run: dict) -> dict[str, float]:
@@ -97,11 +74,14 @@ def _through_the_stack(stack: dict, api, path: Path, key: str) -> dict:
 
 def run(tmp_dir) -> dict:
     tmp_dir = Path(tmp_dir)
+    from local_stack.airflow_api import AirflowApi
     from local_stack.demo import SEED_FILE
+    from local_stack.stack import isolated_stack
 
     million = movies_file(1_000_000)
     day = datetime.now(UTC).date().isoformat()
-    with _own_stack(tmp_dir / "stack") as (stack, api):
+    with isolated_stack(tmp_dir / "stack", say=lambda _: None) as stack:
+        api = AirflowApi.for_stack(stack)
         seed = _through_the_stack(stack, api, SEED_FILE, f"{stack['raw_prefix']}dt={day}/seed.csv")
         big = _through_the_stack(stack, api, million, f"{stack['raw_prefix']}dt={day}/movies-1m.csv")
     shutil.rmtree(tmp_dir / "stack", ignore_errors=True)

@@ -7,11 +7,13 @@ import os
 import shutil
 import sys
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from local_stack import postgres
 from local_stack.environment import airflow_env, airflow_password
-from local_stack.processes import PidFiles, StackError, http_ok, port_is_free, spawn, wait_until
+from local_stack.processes import PidFiles, StackError, free_port, http_ok, port_is_free, spawn, wait_until
 from local_stack.settings import (
     AIRFLOW_USER,
     PORT_VARIABLES,
@@ -135,6 +137,30 @@ def up(with_airflow: bool = True, say=print) -> dict:
     require_healthy(stack, with_airflow=with_airflow, say=say, patience_seconds=60)
     say(f"stack description: {stack_file()}")
     return stack
+
+
+@contextmanager
+def isolated_stack(state_dir: Path, say=print) -> Iterator[dict]:
+    """A stack of its own (tests, benchmarks): its state under `state_dir`, services on free ports,
+    yielded once Airflow has parsed the DAG; stopped, and the settings restored, afterwards."""
+    from local_stack.airflow_api import AirflowApi, wait_for_dag
+
+    settings = {"IMDB_LOCAL_DIR": str(state_dir), "IMDB_EMULATOR_PORT": str(free_port()),
+                "IMDB_POSTGRES_PORT": str(free_port()), "IMDB_AIRFLOW_PORT": str(free_port())}  # fmt: skip
+    saved = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        description = up(say=say)
+        # A loaded machine parses the DAG slowly: be patient rather than fail.
+        wait_for_dag(AirflowApi.for_stack(description), timeout=300)
+        yield description
+    finally:
+        down(say=say)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def down(say=print) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -81,3 +82,25 @@ def test_waiting_says_what_it_waits_for_and_for_how_long():
 
     assert 2 <= len(lines) <= 4, lines
     assert lines[0].strip() == "still waiting for the airflow: 0 s of at most 5 s"
+
+
+def test_an_isolated_stack_uses_its_own_state_and_restores_the_settings_even_when_it_fails(tmp_path, monkeypatch):
+    from local_stack import airflow_api
+    from local_stack import stack as local_stack
+
+    monkeypatch.setenv("IMDB_LOCAL_DIR", "/elsewhere")
+    monkeypatch.delenv("IMDB_AIRFLOW_PORT", raising=False)
+    seen, stopped = {}, []
+    description = {**EXAMPLE_DESCRIPTION, "airflow_password": "secret"}
+    monkeypatch.setattr(local_stack, "up", lambda say: seen.update(
+        {name: value for name, value in os.environ.items() if name.startswith("IMDB_")}) or description)
+    monkeypatch.setattr(local_stack, "down", lambda say: stopped.append(os.environ["IMDB_LOCAL_DIR"]))
+    monkeypatch.setattr(airflow_api, "wait_for_dag", lambda api, timeout: None)
+
+    with pytest.raises(RuntimeError), local_stack.isolated_stack(tmp_path, say=print) as described:
+        assert described == description
+        raise RuntimeError("a test failed")
+
+    assert seen["IMDB_LOCAL_DIR"] == str(tmp_path) and stopped == [str(tmp_path)]
+    assert len({seen[name] for name in ("IMDB_EMULATOR_PORT", "IMDB_POSTGRES_PORT", "IMDB_AIRFLOW_PORT")}) == 3
+    assert os.environ["IMDB_LOCAL_DIR"] == "/elsewhere" and "IMDB_AIRFLOW_PORT" not in os.environ

@@ -38,3 +38,9 @@ def test_help_lists_every_target_with_one_line_each():
 def test_the_fast_tier_is_integrity_and_unit_without_spark_or_the_registry():
     commands = [line for line in make("-n", "test-fast").splitlines() if "pytest" in line]
     assert commands == ['.venv/bin/python -m pytest tests/dags tests/unit -m "not spark and not registry" -n 2 ']
+
+
+def test_the_full_test_run_ends_with_the_chaos_suites_small_profile():
+    commands = [line for line in make("-n", "test").splitlines() if "pytest" in line]
+    assert commands == [".venv/bin/python -m pytest ",
+                        "CHAOS_PROFILE=small .venv/bin/python -m pytest tests/chaos -m chaos -q -s"]
