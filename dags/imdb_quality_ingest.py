@@ -254,11 +254,12 @@ with DAG(
     # Runs when the merge did, whether or not the optional AWS-only refreshes were skipped.
     @task(trigger_rule="none_failed_min_one_success")
     def success_notice(
-        batch: dict, summary: dict, gate_results: list[dict], target_results: list[dict], **context
+        batch: dict, summary: dict, gate_results: list[dict], target_results: list[dict], figures: dict, **context
     ) -> dict:
-        """Subject and body of the success notification."""
+        """Subject and body of the success notification (what loaded, from the ledger's figures)."""
         subject, message = notifications.success_message(
-            summary, [*gate_results, *target_results], batch_id=batch["batch_id"], run_url=context["ti"].log_url
+            summary, [*gate_results, *target_results], figures, batch_id=batch["batch_id"],
+            run_url=context["ti"].log_url,
         )
         return {"subject": subject, "message": message}
 
@@ -353,7 +354,8 @@ with DAG(
         wait_for_completion=False,
     )
 
-    notice = success_notice(batch, summary, gate_results, target_results)
+    figures = publish_batch_figures(batch)
+    notice = success_notice(batch, summary, gate_results, target_results, figures)
     notify_success = SnsPublishOperator(
         task_id="notify_success",
         target_arn=config.template("imdb_sns_topic_arn"),
@@ -372,7 +374,7 @@ with DAG(
         gate_results,
         merge_imdb_movies,
         target_results,
-        publish_batch_figures(batch),
+        figures,
         refresh_marts,
     )
     chain(refresh_marts, athena_configured(), add_athena_partition, notice)

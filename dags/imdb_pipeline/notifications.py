@@ -17,15 +17,31 @@ TASK_FAILED_MESSAGE = (
 
 
 def success_message(
-    summary: Mapping, gate_results: Sequence[Mapping], *, batch_id: str, run_url: str
+    summary: Mapping, gate_results: Sequence[Mapping], figures: Mapping, *, batch_id: str, run_url: str
 ) -> tuple[str, str]:
-    """Subject and body for a batch that was merged: files, row counts, quality rule, gate verdicts."""
+    """Subject and body for a batch whose merge committed: files, row counts, quality rule, gate verdicts.
+
+    What was loaded comes from the ledger (`figures`, batch_figures), not from the Glue summary: a
+    merge skips the files another batch loaded meanwhile, and a batch whose files were all loaded
+    elsewhere says so, never "loaded".
+    """
     rule = summary.get("quality_rule") or {}
+    if not figures["files_loaded"]:
+        lines = [
+            f"Batch {batch_id} loaded nothing: the files it had verified were loaded first by another batch "
+            "(recorded `skipped` in the load ledger).",
+            f"Run: {run_url}",
+        ]
+        return f"{SUBJECT_PREFIX} SKIPPED: batch {batch_id}", "\n".join(lines)
     lines = [
         f"Batch {batch_id} loaded.",
-        f"Rows in: {summary['rows_in']}, loaded: {summary['rows_valid']}, "
-        f"quarantined: {summary['rows_quarantined']}.",
+        f"Rows in: {figures['rows_in']}, loaded: {figures['rows_loaded']}, "
+        f"quarantined: {figures['rows_quarantined']}.",
     ]
+    skipped = figures["files"] - figures["files_loaded"]
+    if skipped:
+        lines.append(f"Files loaded: {figures['files_loaded']} of {figures['files']} (the others rejected, or "
+                     "loaded meanwhile by another batch: see the load ledger).")
     if summary.get("reasons"):
         reasons = ", ".join(f"{code}: {count}" for code, count in sorted(summary["reasons"].items()))
         lines.append(f"Quarantine reasons: {reasons}.")
@@ -34,12 +50,12 @@ def success_message(
             f"Quality rule ({rule.get('rule')}): {rule.get('rows_passed')} passed, "
             f"{rule.get('rows_failed')} failed."
         )
-    lines.append("Files:")
+    lines.append("Files (as the Glue job read them):")
     for file in summary.get("files", []):
         detail = (
             f"rejected: {file.get('error')}"
             if file.get("status") == "rejected"
-            else f"{file['rows_in']} in, {file['rows_valid']} loaded, {file['rows_quarantined']} quarantined"
+            else f"{file['rows_in']} in, {file['rows_valid']} valid, {file['rows_quarantined']} quarantined"
         )
         lines.append(f"  - {file['source_object']}: {detail}")
     lines.append(gate_summary(gate_results))

@@ -38,7 +38,7 @@ def test_figures_of_a_first_load_and_of_an_update(warehouse_conn, warehouse_s3):
 
     first = batch_figures.batch_figures(warehouse_conn, "b1")
     assert first == {
-        "batch_id": "b1", "files": 1, "rows_in": len(records), "rows_loaded": len(seed_rows),
+        "batch_id": "b1", "files": 1, "files_loaded": 1, "rows_in": len(records), "rows_loaded": len(seed_rows),
         "rows_new": len(seed_rows), "rows_changed": 0, "rows_unchanged": 0,
         "rows_quarantined": len(records) - len(seed_rows), "checks_passed": 1, "checks_warned": 1,
         "checks_failed": 0, "gate_verdict": "warned",

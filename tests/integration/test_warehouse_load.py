@@ -334,6 +334,68 @@ def test_two_staged_batches_coexist_and_each_merge_takes_only_its_own(
         hook_run_checked(warehouse_hook, FIRST_BATCH)
 
 
+def test_a_batch_staged_after_another_loaded_its_version_is_skipped_inside_the_merge_lock(
+    warehouse_conn, warehouse_s3, warehouse_hook
+) -> None:
+    from imdb_pipeline import batch_figures, notifications
+
+    # Runs A and B both resolved the seed version; A loaded it before B staged (B's rows did not
+    # exist yet for A's merge to settle), then B passed its gate.
+    load_seed(warehouse_s3)
+    hook_run_checked(warehouse_hook, FIRST_BATCH)
+    load_seed(warehouse_s3, batch_id=SECOND_BATCH)
+    before = snapshot(warehouse_conn)["movies"]
+
+    hook_run_checked(warehouse_hook, SECOND_BATCH)
+
+    assert snapshot(warehouse_conn)["movies"] == before  # nothing loaded twice, no history written
+    assert scalar(warehouse_conn, "select count(*) from movies.rating_history where batch_id = %s",
+                  (SECOND_BATCH,)) == 0  # fmt: skip
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute("select status, rows_loaded, reason from movies.load_ledger where batch_id = %s",
+                       (SECOND_BATCH,))  # fmt: skip
+        assert cursor.fetchall() == [("skipped", 0, f"loaded meanwhile by batch {FIRST_BATCH}")]
+    warehouse_conn.rollback()
+    # The run's notice follows the ledger: B loaded nothing, so it must not say "loaded".
+    figures = batch_figures.batch_figures(warehouse_conn, SECOND_BATCH)
+    subject, _ = notifications.success_message({}, [], figures, batch_id=SECOND_BATCH, run_url="u")
+    assert (figures["files_loaded"], subject) == (0, f"[imdb_quality_ingest] SKIPPED: batch {SECOND_BATCH}")
+
+
+def test_merges_running_at_once_serialise_and_load_a_shared_version_once(
+    warehouse_conn, warehouse_s3, warehouse_hook
+) -> None:
+    import threading
+
+    load_seed(warehouse_s3)
+    load_seed(warehouse_s3, batch_id=SECOND_BATCH)
+    outcomes: dict[str, str] = {}
+    start = threading.Barrier(2)
+
+    def merge(batch_id: str) -> None:
+        start.wait()
+        try:
+            hook_run_checked(warehouse_hook, batch_id)
+            outcomes[batch_id] = "merged"
+        except warehouse.NothingToMerge:
+            outcomes[batch_id] = "nothing to merge"
+
+    threads = [threading.Thread(target=merge, args=(batch_id,)) for batch_id in (FIRST_BATCH, SECOND_BATCH)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    # The ledger lock orders them: the first loads the version, the second finds it settled.
+    assert sorted(outcomes.values()) == ["merged", "nothing to merge"], outcomes
+    assert scalar(warehouse_conn, "select count(*) from movies.imdb_movies") == 999
+    assert scalar(warehouse_conn, "select count(*) from movies.rating_history") == 999
+    with warehouse_conn.cursor() as cursor:
+        cursor.execute("select status, count(*) from movies.load_ledger group by status order by status")
+        assert cursor.fetchall() == [("loaded", 1), ("skipped", 1)]
+    warehouse_conn.rollback()
+
+
 def hook_run_checked(hook, batch_id: str) -> None:
     """The merge as the DAG's operator runs it, result handler included."""
     from airflow.exceptions import AirflowFailException

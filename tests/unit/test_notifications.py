@@ -30,14 +30,28 @@ GATE = [
 ]
 
 
+# The ledger's figures of SUMMARY's batch after its merge (batch_figures.batch_figures).
+FIGURES = {"files": 2, "files_loaded": 1, "rows_in": 1000, "rows_loaded": 999, "rows_quarantined": 1}
+
+
 def test_success_message_summarises_the_batch():
-    subject, body = success_message(SUMMARY, GATE, batch_id="B1", run_url="http://airflow/run")
+    subject, body = success_message(SUMMARY, GATE, FIGURES, batch_id="B1", run_url="http://airflow/run")
     assert subject.endswith("OK: batch B1")
-    assert "Rows in: 1002, loaded: 999, quarantined: 1." in body
+    assert "Rows in: 1000, loaded: 999, quarantined: 1." in body
+    assert "Files loaded: 1 of 2" in body
     assert "invalid_year: 1" in body
     assert "322 passed, 677 failed" in body
     assert "s3://b/raw/bad.csv: rejected: missing columns: Gross" in body
-    assert "s3://b/raw/a.csv: 1000 in, 999 loaded, 1 quarantined" in body
+    assert "s3://b/raw/a.csv: 1000 in, 999 valid, 1 quarantined" in body
+    assert "http://airflow/run" in body
+
+
+def test_what_loaded_comes_from_the_ledger_not_from_the_glue_summary():
+    # Another batch loaded a.csv meanwhile: the merge skipped it, this batch loaded nothing.
+    nothing = {**FIGURES, "files_loaded": 0, "rows_loaded": 0}
+    subject, body = success_message(SUMMARY, GATE, nothing, batch_id="B1", run_url="http://airflow/run")
+    assert subject.endswith("SKIPPED: batch B1") and "OK" not in subject
+    assert "loaded nothing" in body and "Batch B1 loaded." not in body
     assert "http://airflow/run" in body
 
 

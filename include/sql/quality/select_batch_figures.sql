@@ -1,5 +1,5 @@
--- A batch's figures for the merged table's asset event: rows in / loaded / quarantined from the
--- load ledger, rows new and changed from rating_history, and the quality gate's check outcomes.
+-- A batch's figures for the merged table's asset event and the success notice: files, files
+-- loaded, rows in / loaded / quarantined from the load ledger, rows new and changed from rating_history, and the quality gate's check outcomes.
 -- One row, also for a batch nobody recorded (all zero). Read-only.
 -- Parameters: batch_id.
 with ledger_figures as (
@@ -7,7 +7,8 @@ with ledger_figures as (
         coalesce(sum(ledger.rows_in), 0) as rows_in,
         coalesce(sum(ledger.rows_loaded), 0) as rows_loaded,
         coalesce(sum(ledger.rows_quarantined), 0) as rows_quarantined,
-        count(*) as files
+        count(*) as files,
+        coalesce(sum(case when ledger.status = 'loaded' then 1 else 0 end), 0) as files_loaded
     from movies.load_ledger as ledger
     where ledger.batch_id = %(batch_id)s
 ),
@@ -31,6 +32,7 @@ check_figures as (
 
 select
     ledger_figures.files,
+    ledger_figures.files_loaded,
     ledger_figures.rows_in,
     ledger_figures.rows_loaded,
     history_figures.rows_new,
