@@ -90,3 +90,15 @@ def test_a_tie_between_keys_is_refused():
             (raw("raw/dt=2026-11-20/b.csv", ("Heat", "1995", "7.0")), t0)]
     with pytest.raises(AssertionError, match="same data time"):
         expected_movies(puts, max_year=2027)
+
+
+def test_the_ledger_check_reads_the_superseded_rows_the_merge_records():
+    import re
+
+    from local_stack.settings import REPO_ROOT
+    from tests.chaos.test_chaos import _superseded
+
+    sql = (REPO_ROOT / "include" / "sql" / "ledger" / "update_loaded_rows.sql").read_text()
+    (phrase,) = re.findall(r"\) \|\| '( valid rows superseded[^']*)'", sql)
+    assert _superseded("3" + phrase) == 3
+    assert _superseded(None) == 0 and _superseded("loaded by batch b1") == 0
