@@ -3,20 +3,22 @@
 
 Loads new IMDb movie-rating CSV files from the raw landing prefix into the warehouse, exactly once.
 
-**When it runs**
-- *On arrival*: an S3 `Object Created` event for `raw/*.csv` goes through an EventBridge rule to an
-  SQS queue; the asset watcher on `imdb_raw_landing` turns it into an asset event and a run starts
-  for exactly the objects named in its events.
-- *Daily* (and in `airflow backfill create`): a run covers the objects whose landing date (the
-  `dt=YYYY-MM-DD` partition of the key, else the upload day) is in its data interval, which also
-  sweeps up any file whose event was missed (SQS delivery into Airflow is at most once).
+**When it runs**: on arrival (an S3 `Object Created` event for a raw `*.csv` goes through an
+EventBridge rule to an SQS queue; the asset watcher on `imdb_raw_landing` turns it into an asset
+event), daily (a sweep of the day before; also `airflow backfill create`), on a manual trigger
+(conf `{"sweep": true}` for a sweep), and as a follow-up run when files landed during a run.
 
-Either way, object versions the load ledger has already loaded (same ETag) are skipped.
+**What a run takes**: an event only wakes the DAG. Every run takes the raw object versions of its
+look-back window (`imdb_lookback_days`, default 14) that the load ledger has not settled (`loaded`
+or `rejected`; a sweep run also retakes `quality_failed` ones), plus the versions its events name.
+Re-delivered versions already loaded are recorded `skipped`. SQS delivery into Airflow is at most
+once; the sweep is the guarantee that no file is missed.
 
 **What a run does**: resolve the batch → confirm the objects exist → Glue job (clean, validate,
 quarantine) → load staging → Soda data-contract gate → MERGE + rating history + ledger in one
-transaction → refresh marts (and QuickSight SPICE where configured; Athena reads the processed Parquet
-through partition projection, so no per-batch DDL) → SNS summary.
+transaction (under the ledger's lock; the latest data wins) → refresh marts (and QuickSight SPICE where
+configured; Athena reads the processed Parquet through partition projection, so no per-batch DDL) →
+SNS summary of what the ledger recorded.
 A failed task, including a failed quality gate, sends an SNS message naming it and the reason.
 """
 

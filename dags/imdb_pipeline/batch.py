@@ -17,6 +17,9 @@ from typing import Any
 
 # A landing-date partition in the key (`raw/dt=2026-11-20/file.csv`) dates the object.
 _KEY_DATE = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/")
+# The key layouts below the raw prefix that runs read, `<file>` and `dt=YYYY-MM-DD/<file>`: the
+# sweep lists exactly these, so a file elsewhere would load only if its event were delivered.
+_READ_LAYOUT = re.compile(r"(?:dt=\d{4}-\d{2}-\d{2}/)?[^/]+")
 BATCH_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 
@@ -193,10 +196,17 @@ def window_days(window_end: datetime, lookback_days: int) -> list[date]:
     return [last_day - timedelta(days=offset) for offset in reversed(range(lookback_days))]
 
 
-def dated(versions: Iterable[ObjectVersion]) -> tuple[list[ObjectVersion], list[tuple[ObjectVersion, str]]]:
-    """The versions whose key can be dated, and the others each with the reason."""
+def dated(
+    versions: Iterable[ObjectVersion], raw_prefix: str
+) -> tuple[list[ObjectVersion], list[tuple[ObjectVersion, str]]]:
+    """The versions whose key is in a layout runs read and can be dated, and the others each with
+    the reason (they are recorded `rejected`, once)."""
     good, undatable = [], []
     for version in versions:
+        if not _READ_LAYOUT.fullmatch(version.key.removeprefix(raw_prefix)):
+            undatable.append((version, f"{version.key}: not in a layout the pipeline reads ({raw_prefix}<file> "
+                                       f"or {raw_prefix}dt=YYYY-MM-DD/<file>, the prefixes its sweep lists)"))
+            continue
         try:
             key_day(version.key)
         except InvalidKeyDate as error:
@@ -210,7 +220,7 @@ def objects_in_window(
     listing: Iterable[Mapping], *, bucket: str, raw_prefix: str, days: Iterable[date]
 ) -> tuple[list[ObjectVersion], list[tuple[ObjectVersion, str]]]:
     """The raw input versions of an S3 listing whose landing day is one of `days`, and the versions
-    whose key cannot be dated (an invalid `dt=`), each with the reason.
+    whose key cannot be read (an invalid `dt=`, a sub-folder), each with the reason.
 
     `listing` holds `list_objects_v2` entries (`Key`, `ETag`, `LastModified`).
     """
@@ -220,7 +230,7 @@ def objects_in_window(
         for entry in listing
         if is_raw_input(bucket, entry["Key"], expected_bucket=bucket, raw_prefix=raw_prefix)
     ]
-    good, undatable = dated(versions)
+    good, undatable = dated(versions, raw_prefix)
     selected = {version for version in good if landing_date(version.key, version.last_modified) in covered}
     return sorted(selected), undatable
 

@@ -41,10 +41,12 @@ class Transition:
 
 TRANSITIONS = (
     Transition((None,), SKIPPED, "resolve_batch", "an event re-delivered an object version that is already loaded"),
-    Transition((None,), REJECTED, "resolve_batch", "the object's key cannot be used (e.g. its dt= is no calendar day)"),
-    Transition((None, STAGED, REJECTED, QUALITY_FAILED), STAGED, "load_staging",
-               "the Glue job processed the file and its valid rows are in staging (a retry replaces the row)"),
-    Transition((None, STAGED, REJECTED, QUALITY_FAILED), REJECTED, "load_staging",
+    Transition((None,), REJECTED, "resolve_batch", "the object's key cannot be used (its dt= is no calendar day, "
+               "or it lies in a sub-folder the sweep does not list)"),
+    Transition((None, STAGED, VERIFIED, SKIPPED, REJECTED, QUALITY_FAILED), STAGED, "load_staging",
+               "the Glue job processed the file and its valid rows are in staging (a retry replaces any row "
+               "of the batch's earlier attempt but a loaded one)"),
+    Transition((None, STAGED, VERIFIED, SKIPPED, REJECTED, QUALITY_FAILED), REJECTED, "load_staging",
                "the Glue job rejected the whole file; the reason names the file and the problem"),
     Transition((STAGED,), VERIFIED, "quality_gate", "the staged batch passed its Soda contract"),
     Transition((STAGED, VERIFIED, QUALITY_FAILED), QUALITY_FAILED, "quality_gate",

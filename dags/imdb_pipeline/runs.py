@@ -39,12 +39,12 @@ def resolve_run_batch(
     batch.window_days) plus the versions its events name (a late file for an old day included).
     Settled are versions `loaded` or `rejected`; `quality_failed` ones are taken again by a sweep
     run only (the daily run, or a manual run with `sweep`), so a bad batch does not fail every run.
-    A re-delivered version that is already loaded is recorded `skipped`; a key that cannot be dated
-    is recorded `rejected` once.
+    A re-delivered version that is already loaded is recorded `skipped`; a key that cannot be dated,
+    or lies outside the layouts the sweep lists (batch.dated), is recorded `rejected` once.
     """
     events = batch.objects_from_asset_events(asset_event_extras, bucket=bucket, raw_prefix=raw_prefix)
     current = [found for version in events if (found := _current_version(s3_client, version)) is not None]
-    named, undatable_named = batch.dated(current)
+    named, undatable_named = batch.dated(current, raw_prefix)
     days = batch.window_days(window_end, lookback_days)
     listed, undatable = batch.objects_in_window(
         list_window(s3_client, bucket, raw_prefix, days), bucket=bucket, raw_prefix=raw_prefix, days=days

@@ -110,6 +110,21 @@ def test_a_key_with_an_impossible_day_is_rejected_once_and_the_sweep_goes_on(war
     )
 
 
+def test_a_file_in_a_sub_folder_is_rejected_once_naming_the_layouts_read(warehouse_conn, warehouse_s3):
+    # Its event arrived, but a missed event would never be swept (the sweep lists raw/ and raw/dt=DAY/).
+    nested = put(warehouse_s3, "raw/vendor/x.csv")
+    window_end = datetime.now(UTC)
+
+    first = resolve(warehouse_s3, warehouse_conn, extras=[event_for(nested)], window_end=window_end,
+                    lookback_days=2, sweep=True)  # fmt: skip
+    again = resolve(warehouse_s3, warehouse_conn, extras=[event_for(nested)], window_end=window_end,
+                    lookback_days=2, sweep=True, run_id="run-2")  # fmt: skip
+
+    assert keys(first.objects) == keys(again.objects) == []
+    (row,) = ledger.rows_of_object(warehouse_conn, BUCKET, nested.key)
+    assert row["status"] == "rejected" and row["reason"].startswith("raw/vendor/x.csv: not in a layout")
+
+
 def test_files_that_landed_during_a_run_and_no_batch_took_are_waiting(warehouse_conn, warehouse_s3):
     taken = put(warehouse_s3, "raw/taken.csv")
     settle(warehouse_conn, taken, "staged")

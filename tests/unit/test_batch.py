@@ -149,6 +149,20 @@ def test_a_key_with_an_impossible_day_is_reported_not_raised():
         landing_date("raw/dt=2026-02-30/x.csv", datetime(2026, 3, 1, tzinfo=UTC))
 
 
+def test_keys_outside_the_layouts_the_sweep_lists_are_reported_not_read():
+    # An event names them, but a missed event would never be swept: read none of them.
+    at = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    listing = [listing_entry(key, "e", at) for key in (
+        "raw/a.csv", "raw/dt=2026-11-20/b.csv", "raw/vendor/c.csv", "raw/dt=2026-11-20/sub/d.csv",
+        "raw/dt=bad/e.csv", "raw/vendor/dt=2026-11-20/f.csv")]  # fmt: skip
+    selected, unread = objects_in_window(listing, bucket=BUCKET, raw_prefix="raw/", days=[date(2026, 11, 20)])
+    assert [version.key for version in selected] == ["raw/a.csv", "raw/dt=2026-11-20/b.csv"]
+    assert [version.key for version, _ in unread] == [
+        "raw/vendor/c.csv", "raw/dt=2026-11-20/sub/d.csv", "raw/dt=bad/e.csv", "raw/vendor/dt=2026-11-20/f.csv"]
+    assert unread[0][1] == ("raw/vendor/c.csv: not in a layout the pipeline reads (raw/<file> or "
+                            "raw/dt=YYYY-MM-DD/<file>, the prefixes its sweep lists)")
+
+
 @pytest.mark.parametrize(
     ("key", "expected"),
     [("raw/dt=2026-01-31/x.csv", "2026-01-31"), ("raw/x.csv", "2026-11-25"), ("raw/dt=bad/x.csv", "2026-11-25")],
