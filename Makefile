@@ -59,7 +59,7 @@ test-fast: $(STAMP) ## DAG integrity and unit tests without Spark or the package
 	$(BIN)/python -m pytest tests/dags tests/unit -m "not spark and not registry" -n 2 $(PYTEST_ARGS)
 
 # The chaos suite (issue 15) on a stack of its own: kill -9 of scheduler, triggerer, emulator,
-# PostgreSQL and Glue runs while files stream in. The full profile takes about 35 minutes; `make test`
+# PostgreSQL and Glue runs while files stream in. The full profile takes about 20 minutes; `make test`
 # runs the small one. CHAOS_PROFILE=small|full (default full); CHAOS_SEED=N repeats a run (the seed
 # is printed first).
 chaos: $(STAMP) ## the chaos suite: faults injected while files stream in, then exactly-once checks

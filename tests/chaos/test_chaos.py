@@ -13,9 +13,9 @@ again, in the order first sent. SNS notifications are read from the observer que
 emulator kill, so none is lost to the crash. tests/chaos/stream.py says how the files are drawn so
 that the expected warehouse does not depend on the order in which the pipeline meets them.
 
-Measured on the shared 2-core machine (load 10-16): the stack starts in about 3.5 minutes, a run
-of a few small files takes 2-5 minutes (Glue on local Spark), and the small profile takes about 14
-minutes in all, the full profile about 35 (14 of them playing the stream). A scheduler kill
+Measured on the shared 2-core machine: the stack starts in about 1-3.5 minutes, a run of a few small
+files takes 2-5 minutes (Glue on local Spark), and the small profile takes 8-14 minutes in all, the
+full profile 20-35 (13-14 of them playing the stream; 20 with the machine otherwise idle). A scheduler kill
 leaves the tasks it had queued queued until the next scheduler's
 orphan check (`orphaned_tasks_check_interval`, set to one minute here).
 """
