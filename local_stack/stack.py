@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 from local_stack import postgres
 from local_stack.environment import airflow_env, airflow_password
@@ -147,20 +148,14 @@ def isolated_stack(state_dir: Path, say=print) -> Iterator[dict]:
 
     settings = {"IMDB_LOCAL_DIR": str(state_dir), "IMDB_EMULATOR_PORT": str(free_port()),
                 "IMDB_POSTGRES_PORT": str(free_port()), "IMDB_AIRFLOW_PORT": str(free_port())}  # fmt: skip
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        description = up(say=say)
-        # A loaded machine parses the DAG slowly: be patient rather than fail.
-        wait_for_dag(AirflowApi.for_stack(description), timeout=300)
-        yield description
-    finally:
-        down(say=say)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with mock.patch.dict(os.environ, settings):
+        try:
+            description = up(say=say)
+            # A loaded machine parses the DAG slowly: be patient rather than fail.
+            wait_for_dag(AirflowApi.for_stack(description), timeout=300)
+            yield description
+        finally:
+            down(say=say)
 
 
 def down(say=print) -> list[str]:

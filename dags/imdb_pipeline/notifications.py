@@ -38,8 +38,7 @@ def success_message(
         f"Rows in: {figures['rows_in']}, loaded: {figures['rows_loaded']}, "
         f"quarantined: {figures['rows_quarantined']}.",
     ]
-    skipped = figures["files"] - figures["files_loaded"]
-    if skipped:
+    if figures["files"] > figures["files_loaded"]:
         lines.append(f"Files loaded: {figures['files_loaded']} of {figures['files']} (the others rejected, or "
                      "loaded meanwhile by another batch: see the load ledger).")
     if summary.get("reasons"):

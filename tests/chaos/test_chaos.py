@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import psycopg2
 import pytest
 from imdb_pipeline.config import DAG_ID
 
@@ -43,7 +42,7 @@ from local_stack.demo import SEED_FILE, read_notifications
 from local_stack.environment import airflow_env
 from local_stack.provision import aws_client
 from tests.chaos.stream import RawFile, Stream, Upload, build_stream, expected_movies, is_valid, seed_movies
-from tests.fixtures.stack import running_stack
+from tests.fixtures.stack import query, running_stack
 
 pytestmark = [pytest.mark.chaos, pytest.mark.airflow, pytest.mark.emulator, pytest.mark.postgres, pytest.mark.spark]
 
@@ -240,16 +239,6 @@ def plan(rng: random.Random, stream: Stream) -> list[tuple[str, object]]:
         # Never before the first upload: a fault must find something to disturb.
         actions.insert(rng.randint(1, len(actions)), action)
     return actions
-
-
-def query(stack: dict, sql: str) -> list[tuple]:
-    connection = psycopg2.connect(stack["warehouse_dsn"])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchall()
-    finally:
-        connection.close()
 
 
 def _number(text: str) -> int | None:
