@@ -68,10 +68,12 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": str(urlparse(api_url).port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api_url}/execution/",
-        # SQLite takes one writer at a time: the scheduler, triggerer, API server and a CLI command
-        # (`backfill create`) wait up to 60 s for the lock on a busy machine instead of failing with
-        # "database is locked" after pysqlite's default 5 s.
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{(airflow_home / 'airflow.db').resolve()}?timeout=60",
+        # PostgreSQL, as on MWAA, never SQLite: Airflow's API server writes its audit log from the
+        # event loop, so a request waiting for SQLite's one write lock stopped every other request,
+        # the holder's commit included, until the lock timed out and the call failed with a 500.
+        # (A stack started without Airflow has none.)
+        **({"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_database_uri(stack["airflow_db_dsn"])}
+           if "airflow_db_dsn" in stack else {}),  # fmt: skip
         # LocalExecutor forks one worker per parallelism slot: keep a laptop's (or CI's 2 cores') share small.
         "AIRFLOW__CORE__PARALLELISM": "4",
         # Local runs should react in seconds, not minutes.
@@ -89,6 +91,11 @@ def airflow_env(stack: dict) -> dict[str, str]:
             {"type": "file", "log_file_path": str(openlineage_events_file(airflow_home)), "append": True}),
         **{f"AIRFLOW_VAR_{name.upper()}": value for name, value in variables.items()},
     }
+
+
+def metadata_database_uri(dsn: str) -> str:
+    """SQLAlchemy's URI of Airflow's metadata database from its libpq DSN (the psycopg2 driver)."""
+    return dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 def openlineage_events_file(airflow_home: Path) -> Path:

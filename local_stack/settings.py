@@ -24,6 +24,7 @@ class Ports:
     emulator: int
     postgres: int
     airflow: int
+    airflow_db: int
 
     @classmethod
     def from_environment(cls) -> Ports:
@@ -31,10 +32,16 @@ class Ports:
             emulator=_port("IMDB_EMULATOR_PORT", 5055),
             postgres=_port("IMDB_POSTGRES_PORT", 5433),
             airflow=_port("IMDB_AIRFLOW_PORT", 8080),
+            airflow_db=_port("IMDB_AIRFLOW_DB_PORT", 5434),
         )
 
 
-PORT_VARIABLES = {"emulator": "IMDB_EMULATOR_PORT", "postgres": "IMDB_POSTGRES_PORT", "airflow": "IMDB_AIRFLOW_PORT"}
+PORT_VARIABLES = {
+    "emulator": "IMDB_EMULATOR_PORT",
+    "postgres": "IMDB_POSTGRES_PORT",
+    "airflow": "IMDB_AIRFLOW_PORT",
+    "airflow-db": "IMDB_AIRFLOW_DB_PORT",
+}
 
 
 def _port(variable: str, default: int) -> int:

@@ -1,4 +1,5 @@
-"""Start, stop and describe the local stack: AWS emulator, PostgreSQL warehouse, Airflow standalone."""
+"""Start, stop and describe the local stack: AWS emulator, PostgreSQL warehouse, Airflow standalone
+with its own PostgreSQL metadata database."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def _pid_files() -> PidFiles:
 
 def _postgres_dir() -> Path:
     return local_dir() / "postgres"
+
+
+def _airflow_db_dir() -> Path:
+    """Airflow's metadata database: a server apart from the warehouse, so that killing or
+    restarting the warehouse (the chaos suite does) leaves the orchestrator running."""
+    return local_dir() / "airflow-db"
 
 
 def require_java() -> None:
@@ -123,6 +130,14 @@ def up(with_airflow: bool = True, say=print) -> dict:
         "airflow_user": AIRFLOW_USER,
         "airflow_password": airflow_password(airflow_home),
     })
+    if with_airflow:
+        if not postgres.status(_airflow_db_dir()).running:
+            say(f"airflow-db starting on port {ports.airflow_db}")
+        try:
+            stack["airflow_db_dsn"] = postgres.start(_airflow_db_dir(), ports.airflow_db)
+        except postgres.PostgresServerError as error:
+            raise StackError(f"{error}\n(the port of Airflow's database comes from IMDB_AIRFLOW_DB_PORT)") from error
+        say(f"airflow-db running at {stack['airflow_db_dsn']} (Airflow's metadata database)")
     write_stack(stack)
     if with_airflow:
         started = _start_service(
@@ -147,7 +162,8 @@ def isolated_stack(state_dir: Path, say=print) -> Iterator[dict]:
     from local_stack.airflow_api import AirflowApi, wait_for_dag
 
     settings = {"IMDB_LOCAL_DIR": str(state_dir), "IMDB_EMULATOR_PORT": str(free_port()),
-                "IMDB_POSTGRES_PORT": str(free_port()), "IMDB_AIRFLOW_PORT": str(free_port())}  # fmt: skip
+                "IMDB_POSTGRES_PORT": str(free_port()), "IMDB_AIRFLOW_PORT": str(free_port()),
+                "IMDB_AIRFLOW_DB_PORT": str(free_port())}  # fmt: skip
     with mock.patch.dict(os.environ, settings):
         try:
             description = up(say=say)
@@ -162,8 +178,9 @@ def down(say=print) -> list[str]:
     """Stop every service of the stack; return the names of those that were running."""
     pids = _pid_files()
     stopped = [service for service in ("airflow", "emulator") if pids.stop(service)]
-    if postgres.stop(_postgres_dir()):
-        stopped.append("postgres")
+    for service, data_dir in (("postgres", _postgres_dir()), ("airflow-db", _airflow_db_dir())):
+        if postgres.stop(data_dir):
+            stopped.append(service)
     stack_file().unlink(missing_ok=True)
     say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return stopped
@@ -177,9 +194,10 @@ def status() -> list[dict]:
         record = pids.running(service)
         rows.append({"service": service, "running": record is not None,
                      "port": record["port"] if record else None, "log": record["log"] if record else None})
-    database = postgres.status(_postgres_dir())
-    rows.insert(1, {"service": "postgres", "running": database.running, "port": database.port,
-                    "log": str(database.data_dir / "server.log")})
+    for position, service, data_dir in ((1, "postgres", _postgres_dir()), (2, "airflow-db", _airflow_db_dir())):
+        database = postgres.status(data_dir)
+        rows.insert(position, {"service": service, "running": database.running, "port": database.port,
+                               "log": str(database.data_dir / "server.log")})  # fmt: skip
     return rows
 
 

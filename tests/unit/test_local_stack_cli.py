@@ -104,3 +104,14 @@ def test_an_isolated_stack_uses_its_own_state_and_restores_the_settings_even_whe
     assert seen["IMDB_LOCAL_DIR"] == str(tmp_path) and stopped == [str(tmp_path)]
     assert len({seen[name] for name in ("IMDB_EMULATOR_PORT", "IMDB_POSTGRES_PORT", "IMDB_AIRFLOW_PORT")}) == 3
     assert os.environ["IMDB_LOCAL_DIR"] == "/elsewhere" and "IMDB_AIRFLOW_PORT" not in os.environ
+
+
+
+def test_airflows_metadata_database_is_the_stacks_own_postgresql_server():
+    """Never SQLite: its single write lock deadlocked Airflow's API server (see local_stack.environment)."""
+    from local_stack.environment import airflow_env
+
+    assert airflow_env(EXAMPLE_DESCRIPTION)["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == (
+        "postgresql+psycopg2://postgres@127.0.0.1:5434/postgres"
+    )
+    assert EXAMPLE_DESCRIPTION["airflow_db_dsn"] != EXAMPLE_DESCRIPTION["warehouse_dsn"]
