@@ -88,3 +88,24 @@ def test_movie_id_is_md5_of_normalised_title_and_year(spark):
     assert rows[0]["movie_id"] == hashlib.md5(b"drishyam|2013").hexdigest()
     assert rows[1]["movie_id"] == hashlib.md5(b"drishyam|2015").hexdigest()
     assert rows[2]["movie_id"] == rows[1]["movie_id"]
+
+
+def test_whitespace_runs_inside_values_count_as_one_space(spark):
+    """Tabs and runs of spaces inside a title, a genre name or a certificate."""
+    import hashlib
+
+    rows = validated_movies(
+        spark,
+        [
+            movie(
+                Series_Title="The  Dark\tKnight", Released_Year="2008", Genre="Sci\t \tFi ,\tDrama", Certificate="U/\tA"
+            ),
+            movie(Series_Title="The Dark Knight Rises", Released_Year="2012", Genre="Sci Fi,Drama", Certificate="u a"),
+        ],
+    )
+    assert rows[0]["movie_id"] == hashlib.md5(b"the dark knight|2008").hexdigest()
+    assert rows[1]["movie_id"] == hashlib.md5(b"the dark knight rises|2012").hexdigest()
+    assert [(row["genres"], row["primary_genre"], row["certificate"]) for row in rows] == [
+        ("Sci Fi,Drama", "Sci Fi", "UA"),
+        ("Sci Fi,Drama", "Sci Fi", "UA"),
+    ]
