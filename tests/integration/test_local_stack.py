@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.emulator, pytest.mark.postgres]
 def stack_environment(monkeypatch):
     """A state directory and free ports of its own, so a developer's running stack is not touched."""
     local = Path(tempfile.mkdtemp(prefix="imdb-test-stack-"))
-    ports = {"IMDB_EMULATOR_PORT": free_port(), "IMDB_POSTGRES_PORT": free_port(), "IMDB_AIRFLOW_PORT": free_port()}
+    ports = {"IMDB_EMULATOR_PORT": free_port(), "IMDB_POSTGRES_PORT": free_port(), "IMDB_AIRFLOW_PORT": free_port(),
+             "IMDB_AIRFLOW_DB_PORT": free_port()}
     monkeypatch.setenv("IMDB_LOCAL_DIR", str(local))
     for variable, port in ports.items():
         monkeypatch.setenv(variable, str(port))
@@ -48,13 +49,14 @@ def test_up_is_idempotent_status_reports_and_down_leaves_nothing(stack_environme
     assert any(line.startswith("doctor     settings and connections valid") for line in lines)
     assert doctor.diagnose(described, with_airflow=False) == []
     running = {row["service"]: row["running"] for row in stack.status()}
-    assert running == {"emulator": True, "postgres": True, "airflow": False}
+    # Without Airflow, Airflow's own database server is not started either.
+    assert running == {"emulator": True, "postgres": True, "airflow-db": False, "airflow": False}
 
     assert stack.down(say=lambda _: None) == ["emulator", "postgres"]
     assert not is_alive(emulator_pid)
     assert not (local / "stack.json").exists()
     assert {row["service"]: row["running"] for row in stack.status()} == {
-        "emulator": False, "postgres": False, "airflow": False}
+        "emulator": False, "postgres": False, "airflow-db": False, "airflow": False}
 
 
 def test_a_taken_port_is_named_with_the_way_out(stack_environment):
