@@ -46,6 +46,23 @@ def _airflow_db_dir() -> Path:
     return local_dir() / "airflow-db"
 
 
+def _database_servers() -> tuple[tuple[str, Path], ...]:
+    """(service, data directory) of each PostgreSQL server of the stack."""
+    return ("postgres", _postgres_dir()), ("airflow-db", _airflow_db_dir())
+
+
+def _start_database(service: str, data_dir: Path, port: int, say) -> str:
+    """Start (or find running) one of the stack's PostgreSQL servers; return its DSN."""
+    if not postgres.status(data_dir).running:
+        say(f"{service:<10} starting on port {port}")
+    try:
+        dsn = postgres.start(data_dir, port)
+    except postgres.PostgresServerError as error:
+        raise StackError(f"{error}\n(the {service} port comes from {PORT_VARIABLES[service]})") from error
+    say(f"{service:<10} running at {dsn}")
+    return dsn
+
+
 def require_java() -> None:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise StackError("Java is missing: the Glue runner runs the job on local Spark, which needs Java 17+. "
@@ -111,13 +128,7 @@ def up(with_airflow: bool = True, say=print) -> dict:
         f"{endpoint_url}/moto-api/", EMULATOR_START_TIMEOUT, say=say,
     )
     say(f"emulator   {'started' if started else 'running'} at {endpoint_url}")
-    if not postgres.status(_postgres_dir()).running:
-        say(f"postgres   starting on port {ports.postgres}")
-    try:
-        warehouse_dsn = postgres.start(_postgres_dir(), ports.postgres)
-    except postgres.PostgresServerError as error:
-        raise StackError(f"{error}\n(the warehouse port comes from IMDB_POSTGRES_PORT)") from error
-    say(f"postgres   running at {warehouse_dsn}")
+    warehouse_dsn = _start_database("postgres", _postgres_dir(), ports.postgres, say)
     stack = {"aws_endpoint_url": endpoint_url, "aws_region": REGION, "warehouse_dsn": warehouse_dsn}
     say("provisioning the emulator's AWS resources and the warehouse schema ...")
     stack.update(provision_aws(endpoint_url, REGION))
@@ -131,13 +142,7 @@ def up(with_airflow: bool = True, say=print) -> dict:
         "airflow_password": airflow_password(airflow_home),
     })
     if with_airflow:
-        if not postgres.status(_airflow_db_dir()).running:
-            say(f"airflow-db starting on port {ports.airflow_db}")
-        try:
-            stack["airflow_db_dsn"] = postgres.start(_airflow_db_dir(), ports.airflow_db)
-        except postgres.PostgresServerError as error:
-            raise StackError(f"{error}\n(the port of Airflow's database comes from IMDB_AIRFLOW_DB_PORT)") from error
-        say(f"airflow-db running at {stack['airflow_db_dsn']} (Airflow's metadata database)")
+        stack["airflow_db_dsn"] = _start_database("airflow-db", _airflow_db_dir(), ports.airflow_db, say)
     write_stack(stack)
     if with_airflow:
         started = _start_service(
@@ -178,7 +183,7 @@ def down(say=print) -> list[str]:
     """Stop every service of the stack; return the names of those that were running."""
     pids = _pid_files()
     stopped = [service for service in ("airflow", "emulator") if pids.stop(service)]
-    for service, data_dir in (("postgres", _postgres_dir()), ("airflow-db", _airflow_db_dir())):
+    for service, data_dir in _database_servers():
         if postgres.stop(data_dir):
             stopped.append(service)
     stack_file().unlink(missing_ok=True)
@@ -194,7 +199,7 @@ def status() -> list[dict]:
         record = pids.running(service)
         rows.append({"service": service, "running": record is not None,
                      "port": record["port"] if record else None, "log": record["log"] if record else None})
-    for position, service, data_dir in ((1, "postgres", _postgres_dir()), (2, "airflow-db", _airflow_db_dir())):
+    for position, (service, data_dir) in enumerate(_database_servers(), start=1):
         database = postgres.status(data_dir)
         rows.insert(position, {"service": service, "running": database.running, "port": database.port,
                                "log": str(database.data_dir / "server.log")})  # fmt: skip

@@ -106,7 +106,6 @@ def test_an_isolated_stack_uses_its_own_state_and_restores_the_settings_even_whe
     assert os.environ["IMDB_LOCAL_DIR"] == "/elsewhere" and "IMDB_AIRFLOW_PORT" not in os.environ
 
 
-
 def test_airflows_metadata_database_is_the_stacks_own_postgresql_server():
     """Never SQLite: its single write lock deadlocked Airflow's API server (see local_stack.environment)."""
     from local_stack.environment import airflow_env
