@@ -159,6 +159,28 @@ def test_line_numbers_across_many_splits_of_a_file(spark, tmp_path):
     assert all(row["series_title"] == f"Film {row['source_line']}" for row in processed)
 
 
+def local_bytes_read(spark) -> int:
+    """Bytes read through Hadoop's local file system so far (the executors run in this JVM)."""
+    statistics = spark.sparkContext._jvm.org.apache.hadoop.fs.FileSystem.getAllStatistics()
+    return sum(entry.getBytesRead() for entry in statistics if entry.getScheme() == "file")
+
+
+def test_the_job_reads_its_input_once(spark, tmp_path):
+    """One pass over the file, besides the header probe: line numbering counts from the cache."""
+    from movies_quality.headers import PROBE_BYTES
+
+    path = tmp_path / "big.csv"
+    path.write_text(csv_text([movie(Series_Title=f"Film {line}", Released_Year="2000") for line in range(2, 12002)]))
+    size = path.stat().st_size
+    assert size > 2 * PROBE_BYTES
+    before = local_bytes_read(spark)
+    summary, _, _ = run(spark, [path], tmp_path / "out")
+    read = local_bytes_read(spark) - before
+    assert summary["rows_valid"] == 12000
+    # The probe reads at most PROBE_BYTES; a second scan would read the file's size again.
+    assert size <= read < size + PROBE_BYTES + size // 10, f"read {read} bytes of a {size}-byte file"
+
+
 def test_batch_of_rejected_files_only_still_writes_every_output(spark, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
