@@ -142,8 +142,7 @@ def parse_records(lines, files: Sequence[FileLayout]):
     if len(layouts) == 1:
         return _parse_layout(lines, layouts[0], kept)
     parts = [
-        _parse_layout(lines.where(F.col("layout_index") == index), header, kept)
-        for index, header in enumerate(layouts)
+        _parse_layout(lines.where(F.col("layout_index") == index), header, kept) for index, header in enumerate(layouts)
     ]
     return reduce(DataFrame.unionByName, parts)
 
