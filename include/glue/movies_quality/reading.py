@@ -20,7 +20,7 @@ LINES_SCHEMA = "file_index int, block_start bigint, row_id bigint, value string,
 # Where a line is: its split (file and start offset) and its id, consecutive within the split.
 POSITION_KEYS = ("block_start", "row_id")
 SPLIT_KEYS = ("file_index", "block_start")
-FILES_SCHEMA = "listed_path string, file_index int, source_object string, layout_index int"
+FILES_COLUMNS = ("listed_path", "file_index", "source_object", "layout_index")
 EMPTY_AUTHORITY = "^([A-Za-z][A-Za-z0-9+.-]*):///"
 # Spark globs every path it is given (a key `raw/*.csv` would read the whole prefix); Hadoop's
 # glob syntax takes a backslash before a character as that character, so escaped paths are exact.
@@ -52,15 +52,7 @@ def scan_lines(spark, files: Sequence[FileLayout]):
 
     if not files:
         return spark.createDataFrame([], LINES_SCHEMA)
-    layouts = header_layouts(files)
-    listing = spark.createDataFrame(
-        [
-            (re.sub(EMPTY_AUTHORITY, r"\1:/", layout.scan_path), layout.index, layout.source_object,
-             layouts.index(layout.header))
-            for layout in files
-        ],
-        FILES_SCHEMA,
-    )  # fmt: skip
+    listing = _listing(spark, files)
     lines = spark.read.text(list(dict.fromkeys(exact_path(layout.input_uri) for layout in files))).select(
         F.col("_metadata.file_path").alias("scan_path"),
         F.col("_metadata.file_block_start").alias("block_start"),
@@ -81,6 +73,26 @@ def scan_lines(spark, files: Sequence[FileLayout]):
         "source_object",
         "layout_index",
     )
+
+
+def _listing(spark, files: Sequence[FileLayout]):
+    """The files as a table of FILES_COLUMNS; listed_path is the scan path without an empty authority.
+
+    An inline table with bound parameters, not createDataFrame: PySpark 3.5 sends local rows
+    through Python workers, which costs a cold job the start of a Python daemon. Paths are
+    parameters, never SQL text.
+    """
+    layouts = header_layouts(files)
+    rows = [
+        (re.sub(EMPTY_AUTHORITY, r"\1:/", layout.scan_path), layout.index, layout.source_object,
+         layouts.index(layout.header))
+        for layout in files
+    ]  # fmt: skip
+    values = ", ".join(f"(:path{row}, :index{row}, :source{row}, :layout{row})" for row in range(len(rows)))
+    arguments = {}
+    for row, (path, index, source, layout) in enumerate(rows):
+        arguments.update({f"path{row}": path, f"index{row}": index, f"source{row}": source, f"layout{row}": layout})
+    return spark.sql(f"select * from values {values} as listing({', '.join(FILES_COLUMNS)})", args=arguments)
 
 
 def split_offsets(lines):

@@ -159,6 +159,28 @@ def test_line_numbers_across_many_splits_of_a_file(spark, tmp_path):
     assert all(row["series_title"] == f"Film {row['source_line']}" for row in processed)
 
 
+def test_line_numbers_count_blank_lines_in_every_split_of_a_file_listed_twice(spark, tmp_path):
+    """Blank lines are numbered though they are no record; a second listing numbers its lines alike."""
+    lines = csv_text([]).splitlines()
+    while len(lines) < 600:
+        number = len(lines) + 1
+        row = csv_text([movie(Series_Title=f"Film {number}", Released_Year="2000")]).splitlines()[1]
+        lines.append("" if number % 29 == 0 else row)
+    path = tmp_path / "gappy.csv"
+    path.write_text("\r\n".join(lines) + "\r\n")
+    records = sum(1 for line in lines[1:] if line)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")
+    try:
+        summary, processed, quarantine = run(spark, [path, path], tmp_path / "out")
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    # The later listing's rows are kept; the earlier listing's are its duplicates.
+    assert (summary["rows_valid"], summary["rows_quarantined"]) == (records, records)
+    assert all(row["series_title"] == f"Film {row['source_line']}" for row in processed)
+    assert all(row["raw"]["Series_Title"] == f"Film {row['line_number']}" for row in quarantine)
+    assert {row["reasons"][0] for row in quarantine} == {"duplicate_key"}
+
+
 def local_bytes_read(spark) -> int:
     """Bytes read through Hadoop's local file system so far (the executors run in this JVM)."""
     statistics = spark.sparkContext._jvm.org.apache.hadoop.fs.FileSystem.getAllStatistics()
