@@ -55,8 +55,8 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
     ingested_at = ingested_at or datetime.now(UTC)
     # Parquet INT96 timestamps are deprecated; Redshift COPY and pyarrow read microseconds.
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    # The cache below is read five times and dropped: compressing it (dictionary statistics over
-    # every long text) costs more than it saves.
+    # The cache below is read by a handful of steps and dropped: compressing it (dictionary
+    # statistics over every long text) costs more than it saves.
     spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
     output_uri = settings.output_uri.rstrip("/")
     files = inspect_files(spark, settings.input_uris, settings.source_objects)
@@ -73,6 +73,7 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
     # scan. The duplicate aggregate, the counts and both outputs read the cache, not the input.
     typed = type_movies(parse_records(scan_lines(spark, loadable), loadable))
     checked_lines = check_movies(typed, max_year=ingested_at.year + 1).persist()
+    # Counting the split offsets fills the cache; kept, they are not counted again by every step below.
     offsets = split_offsets(checked_lines).persist()
     offsets.count()
     checked = number_records(checked_lines, offsets)

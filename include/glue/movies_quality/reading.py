@@ -1,14 +1,15 @@
 """Reading CSV files as lines and parsing each line by its file's header.
 
-All files are read by one splittable text scan, so a large file is parsed by many tasks and the
-query plan does not grow with the number of files. The scan is the job's only pass over its input:
-a line carries its position (its split's start offset and an id consecutive within the split) rather
-than its number. Once the job has cached its checked lines, `split_offsets` counts the lines of
-each split from that cache and a running sum over a file's splits gives the lines before each
-split; `number_records` turns positions into line numbers. Quoted fields may hold commas and
-doubled quotes, not line breaks.
+The files sharing a header are read by one splittable text scan, so a large file is parsed by many
+tasks and the query plan grows with the number of distinct headers, not of files. That scan is the
+job's only pass over its input: a line carries its position (its split's start offset and an id
+consecutive within the split) rather than its number. Once the job has cached its checked lines,
+`split_offsets` counts the lines of each split from that cache and a running sum over a file's
+splits gives the lines before each split; `number_records` turns positions into line numbers.
+Quoted fields may hold commas and doubled quotes, not line breaks.
 """
 
+import json
 import re
 from collections.abc import Sequence
 from functools import reduce
@@ -16,11 +17,19 @@ from functools import reduce
 from movies_quality.columns import RAW_COLUMNS
 from movies_quality.headers import FileLayout
 
-LINES_SCHEMA = "file_index int, block_start bigint, row_id bigint, value string, source_object string, layout_index int"
+# The columns of scan_lines.
+LINES_COLUMNS = (
+    ("file_index", "int"),
+    ("block_start", "bigint"),
+    ("row_id", "bigint"),
+    ("value", "string"),
+    ("source_object", "string"),
+    ("layout_index", "int"),
+)
 # Where a line is: its split (file and start offset) and its id, consecutive within the split.
 POSITION_KEYS = ("block_start", "row_id")
 SPLIT_KEYS = ("file_index", "block_start")
-FILES_COLUMNS = ("listed_path", "file_index", "source_object", "layout_index")
+LISTING_TYPE = "array<struct<listed_path: string, file_index: int, source_object: string>>"
 EMPTY_AUTHORITY = "^([A-Za-z][A-Za-z0-9+.-]*):///"
 # Spark globs every path it is given (a key `raw/*.csv` would read the whole prefix); Hadoop's
 # glob syntax takes a backslash before a character as that character, so escaped paths are exact.
@@ -46,24 +55,40 @@ def scan_lines(spark, files: Sequence[FileLayout]):
     """Every line of the files, the header and blank ones included, with file_index, its position
     (POSITION_KEYS), value, source_object and layout_index.
 
-    A file listed twice is read once and its lines are given to both listings, as two files.
+    One text scan per distinct header, over that header's files only: each file is read once, and
+    parse_records' split by layout_index leaves each parse its own scan. A file listed twice is
+    read once and its lines are given to both listings, as two files.
     """
+    from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
     if not files:
-        return spark.createDataFrame([], LINES_SCHEMA)
-    listing = _listing(spark, files)
+        return spark.range(0).select(*[F.lit(None).cast(kind).alias(name) for name, kind in LINES_COLUMNS])
+    scans = [
+        _scan_layout(spark, [layout for layout in files if layout.header == header], layout_index)
+        for layout_index, header in enumerate(header_layouts(files))
+    ]
+    return reduce(DataFrame.unionByName, scans)
+
+
+def _scan_layout(spark, files: Sequence[FileLayout], layout_index: int):
+    """scan_lines of files sharing one header."""
+    from pyspark.sql import functions as F
+
     lines = spark.read.text(list(dict.fromkeys(exact_path(layout.input_uri) for layout in files))).select(
         F.col("_metadata.file_path").alias("scan_path"),
         F.col("_metadata.file_block_start").alias("block_start"),
         "value",
         F.monotonically_increasing_id().alias("row_id"),
+        # A constant of the scan, not a listing column: the optimiser prunes the other headers'
+        # scans from each parse, and the join below stays an outer join.
+        F.lit(layout_index).alias("layout_index"),
     )
+    listing = _listing(spark, files)
     # Each line gets its file's listing (two when the file is listed twice) by the path without
     # an empty authority: Spark says `file:/a`, Hadoop's FileStatus `file:///a`.
-    listed = lines.join(
-        F.broadcast(listing), F.regexp_replace("scan_path", EMPTY_AUTHORITY, "$1:/") == listing["listed_path"], "left"
-    )
+    scan_path = F.regexp_replace("scan_path", EMPTY_AUTHORITY, "$1:/")
+    listed = lines.join(F.broadcast(listing), scan_path == listing["listed_path"], "left")
     # A path Spark names differently from the probe would lose its lines: fail loudly instead.
     unmatched = F.assert_true(F.col("file_index").isNotNull(), F.concat(F.lit("unmatched scan path "), "scan_path"))
     return listed.select(
@@ -76,30 +101,28 @@ def scan_lines(spark, files: Sequence[FileLayout]):
 
 
 def _listing(spark, files: Sequence[FileLayout]):
-    """The files as a table of FILES_COLUMNS; listed_path is the scan path without an empty authority.
+    """The files as a table of listed_path (the scan path without an empty authority), file_index and
+    source_object.
 
-    An inline table with bound parameters, not createDataFrame: PySpark 3.5 sends local rows
-    through Python workers, which costs a cold job the start of a Python daemon. Paths are
-    parameters, never SQL text.
+    Built in the JVM from one JSON literal, not by createDataFrame: PySpark 3.5 sends local rows
+    through Python workers, which costs a cold job the start of a Python daemon.
     """
-    layouts = header_layouts(files)
+    from pyspark.sql import functions as F
+
     rows = [
-        (re.sub(EMPTY_AUTHORITY, r"\1:/", layout.scan_path), layout.index, layout.source_object,
-         layouts.index(layout.header))
+        {"listed_path": re.sub(EMPTY_AUTHORITY, r"\1:/", layout.scan_path), "file_index": layout.index,
+         "source_object": layout.source_object}
         for layout in files
     ]  # fmt: skip
-    values = ", ".join(f"(:path{row}, :index{row}, :source{row}, :layout{row})" for row in range(len(rows)))
-    arguments = {}
-    for row, (path, index, source, layout) in enumerate(rows):
-        arguments.update({f"path{row}": path, f"index{row}": index, f"source{row}": source, f"layout{row}": layout})
-    return spark.sql(f"select * from values {values} as listing({', '.join(FILES_COLUMNS)})", args=arguments)
+    return spark.range(1).select(F.inline(F.from_json(F.lit(json.dumps(rows)), LISTING_TYPE)))
 
 
 def split_offsets(lines):
     """Per split (SPLIT_KEYS): the id of its first line and the lines of its file before it.
 
     Takes every line of the scan (header and blank lines too): their ids are consecutive within a
-    split, so a split's first id and line count locate all of its lines.
+    split, so a split's first id and line count locate all of its lines. Parsing, typing and
+    checking therefore keep exactly one row per line: no filter or generator may drop one before.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
