@@ -17,7 +17,7 @@ from movies_quality.outputs import (
     summary_json,
     write_text,
 )
-from movies_quality.reading import number_records, parse_records, scan_lines, split_offsets
+from movies_quality.reading import parse_records, scan_lines
 from movies_quality.validation import check_movies, repeated_movies, validate_movies
 
 # The job's own lines read "<time> INFO movies_quality: ..." in its driver log: grep for them.
@@ -55,8 +55,8 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
     ingested_at = ingested_at or datetime.now(UTC)
     # Parquet INT96 timestamps are deprecated; Redshift COPY and pyarrow read microseconds.
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    # The cache below is read by a handful of steps and dropped: compressing it (dictionary
-    # statistics over every long text) costs more than it saves.
+    # The cache below is read three times and dropped: compressing it (dictionary statistics over
+    # every long text) costs more than it saves.
     spark.conf.set("spark.sql.inMemoryColumnarStorage.compressed", "false")
     output_uri = settings.output_uri.rstrip("/")
     files = inspect_files(spark, settings.input_uris, settings.source_objects)
@@ -68,17 +68,11 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
                                     spark.sparkContext.defaultParallelism)  # fmt: skip
     spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
 
-    # Every line, header and blank ones too, is typed and checked in the one pass over the input
-    # and cached: counting each split's lines from the cache numbers the lines without a second
-    # scan. The duplicate aggregate, the counts and both outputs read the cache, not the input.
     typed = type_movies(parse_records(scan_lines(spark, loadable), loadable))
-    checked_lines = check_movies(typed, max_year=ingested_at.year + 1).persist()
-    # Counting the split offsets fills the cache; kept, they are not counted again by every step below.
-    offsets = split_offsets(checked_lines).persist()
-    offsets.count()
-    checked = number_records(checked_lines, offsets)
-    # The repeated keys are materialised first so that joining them back is planned with their
-    # real (usually tiny) size: a broadcast, not a shuffle of every row.
+    # Cached once, checked: the duplicate aggregate, the counts and both outputs read it instead
+    # of the input. The repeated keys are materialised first so that joining them back is
+    # planned with their real (usually tiny) size: a broadcast, not a shuffle of every row.
+    checked = check_movies(typed, max_year=ingested_at.year + 1).persist()
     repeats = repeated_movies(checked).persist()
     repeated_keys = repeats.count()
     validated = validate_movies(
@@ -114,8 +108,7 @@ def run_job(spark, settings: JobSettings, ingested_at: datetime | None = None) -
     ).json(f"{output_uri}/quarantine")
     log.info("wrote %d rows to %s/quarantine", summary["rows_quarantined"], output_uri)
     repeats.unpersist()
-    offsets.unpersist()
-    checked_lines.unpersist()
+    checked.unpersist()
 
     # Written last: its presence says the batch's outputs are complete.
     write_text(spark, f"{output_uri}/summary.json", summary_json(summary))

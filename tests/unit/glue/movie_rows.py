@@ -33,12 +33,12 @@ def movie(**changes: str) -> dict[str, str]:
 
 
 def csv_text(rows: list[dict[str, str]], header=SOURCE_COLUMNS, line_end: str = "\r\n") -> str:
-    """CSV text with a header (seed column names, any order), RFC 4180 quoting like the seed."""
+    """CSV text with a header, RFC 4180 quoting like the seed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=line_end)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([row.get(name, "") for name in header])
+        writer.writerow([row.get(name, "") for name in SOURCE_COLUMNS])
     return buffer.getvalue()
 
 

@@ -159,64 +159,6 @@ def test_line_numbers_across_many_splits_of_a_file(spark, tmp_path):
     assert all(row["series_title"] == f"Film {row['source_line']}" for row in processed)
 
 
-def gappy_file(path: Path, title: str, lines_wanted: int) -> int:
-    """A file whose every 29th line is blank, each record titled `<title> <its line number>`; returns
-    its record count."""
-    lines = csv_text([]).splitlines()
-    while len(lines) < lines_wanted:
-        number = len(lines) + 1
-        row = csv_text([movie(Series_Title=f"{title} {number}", Released_Year="2000")]).splitlines()[1]
-        lines.append("" if number % 29 == 0 else row)
-    path.write_text("\r\n".join(lines) + "\r\n")
-    return sum(1 for line in lines[1:] if line)
-
-
-def test_line_numbers_count_blank_lines_in_splits_packed_together_and_a_file_listed_twice(spark, tmp_path):
-    """Blank lines are numbered though they are no record; splits of several files share partitions
-    (no open cost); a second listing of a file numbers its lines alike."""
-    films = gappy_file(tmp_path / "films.csv", "Film", 600)
-    shorts = gappy_file(tmp_path / "shorts.csv", "Short", 90)
-    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")
-    spark.conf.set("spark.sql.files.openCostInBytes", "0")
-    try:
-        paths = [tmp_path / "films.csv", tmp_path / "shorts.csv", tmp_path / "films.csv"]
-        summary, processed, quarantine = run(spark, paths, tmp_path / "out")
-    finally:
-        spark.conf.unset("spark.sql.files.maxPartitionBytes")
-        spark.conf.unset("spark.sql.files.openCostInBytes")
-    # The later listing's rows are kept; the earlier listing's are its duplicates.
-    assert (summary["rows_valid"], summary["rows_quarantined"]) == (films + shorts, films)
-    assert all(row["series_title"].split()[1] == str(row["source_line"]) for row in processed)
-    assert all(row["raw"]["Series_Title"] == f"Film {row['line_number']}" for row in quarantine)
-    assert {row["reasons"][0] for row in quarantine} == {"duplicate_key"}
-
-
-def local_bytes_read(spark) -> int:
-    """Bytes read through Hadoop's local file system so far (the executors run in this JVM)."""
-    statistics = spark.sparkContext._jvm.org.apache.hadoop.fs.FileSystem.getAllStatistics()
-    return sum(entry.getBytesRead() for entry in statistics if entry.getScheme() == "file")
-
-
-def test_the_job_reads_its_input_once(spark, tmp_path):
-    """One pass over the files, besides the header probes: line numbering counts from the cache, and
-    files with different headers are each read by their own header's scan only."""
-    from movies_quality.headers import PROBE_BYTES
-
-    rows = [movie(Series_Title=f"Film {line}", Released_Year="2000") for line in range(2, 12002)]
-    same_order, reversed_order = tmp_path / "same.csv", tmp_path / "reversed.csv"
-    same_order.write_text(csv_text(rows))
-    reversed_order.write_text(csv_text([movie(Series_Title=f"Other {line}") for line in range(2, 12002)],
-                                       header=list(reversed(SOURCE_COLUMNS))))  # fmt: skip
-    size = same_order.stat().st_size + reversed_order.stat().st_size
-    assert min(same_order.stat().st_size, reversed_order.stat().st_size) > 2 * PROBE_BYTES
-    before = local_bytes_read(spark)
-    summary, _, _ = run(spark, [same_order, reversed_order], tmp_path / "out")
-    read = local_bytes_read(spark) - before
-    assert summary["rows_valid"] == 24000
-    # Each probe reads at most PROBE_BYTES; a second scan of a file would read its size again.
-    assert size <= read < size + 2 * PROBE_BYTES + size // 10, f"read {read} bytes of {size} bytes of files"
-
-
 def test_batch_of_rejected_files_only_still_writes_every_output(spark, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
