@@ -54,12 +54,16 @@ def keys(versions) -> list[str]:
 
 def test_an_event_only_wakes_the_run_up_it_takes_every_unsettled_file(warehouse_conn, warehouse_s3):
     # Three files of a burst; Airflow created a run for the first event only (apache/airflow#56050).
-    named = put(warehouse_s3, "raw/dt=2026-11-20/first.csv")
-    second = put(warehouse_s3, "raw/dt=2026-11-20/second.csv")
+    # The window ends now (undated keys are dated by upload), so the dated day is taken relative to it:
+    # a fixed day drifts out of the window as the calendar moves on.
+    window_end = datetime.now(UTC)
+    day = (window_end - timedelta(days=3)).date().isoformat()
+    named = put(warehouse_s3, f"raw/dt={day}/first.csv")
+    second = put(warehouse_s3, f"raw/dt={day}/second.csv")
     third = put(warehouse_s3, "raw/third.csv")  # undated: its upload day (today) must be in the window
 
-    resolved = resolve(warehouse_s3, warehouse_conn, extras=[event_for(named)],
-                       window_end=datetime.now(UTC), lookback_days=7)  # fmt: skip
+    resolved = resolve(warehouse_s3, warehouse_conn, extras=[event_for(named)], window_end=window_end,
+                       lookback_days=7)  # fmt: skip
 
     assert set(keys(resolved.objects)) == {named.key, second.key, third.key}
     assert resolved.output_uri == f"s3://{BUCKET}/processed/batch_id={resolved.batch_id}/"
