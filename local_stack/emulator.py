@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from local_stack.settings import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY
+from local_stack.settings import DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, REPO_ROOT
 
 log = logging.getLogger("local_stack.emulator")
 READY_LINE = "emulator ready on"
@@ -29,6 +29,8 @@ READY_LINE = "emulator ready on"
 _NEVER = {"progression": "manual", "times": 2**62}
 
 
+# What a warm Glue driver runs the job on before it serves a run: the sample the demo uploads.
+WARM_UP_SAMPLE = REPO_ROOT / "data" / "imdb_movies_rating.csv"
 # Where AWS Glue writes a run's driver log (stream = the run id); GlueJobOperator(verbose=True)
 # prints <LogGroupName>/output and <LogGroupName>/error.
 GLUE_LOG_GROUP = "/aws-glue/jobs"
@@ -52,11 +54,19 @@ class GlueRunExecutor:
     """
 
     def __init__(self, endpoint_url: str, runs_dir: Path, max_concurrent_runs: int = 2,
-                 extra_scripts: tuple[str, ...] = ()):
+                 extra_scripts: tuple[str, ...] = (), warm_drivers: bool = True):
+        from local_stack.glue_runner import WarmDrivers
+
         self.endpoint_url = endpoint_url
         self.runs_dir = runs_dir
-        self.scripts: dict[str, Path | None] = {**registered_job_scripts(), **dict.fromkeys(extra_scripts)}
+        registered = registered_job_scripts()
+        self.scripts: dict[str, Path | None] = {**registered, **dict.fromkeys(extra_scripts)}
         self._pool = ThreadPoolExecutor(max_workers=max_concurrent_runs, thread_name_prefix="glue-run")
+        # Each run of the stack's job would otherwise start its Spark JVM cold: on the seed file most of
+        # the run. Beside glue-runs/, not in it: a warming driver is no run.
+        (script,) = registered.values()
+        self.warm_drivers = (WarmDrivers(runs_dir.parent / "glue-warm", script, WARM_UP_SAMPLE)
+                             if warm_drivers else None)  # fmt: skip
 
     def submit(self, job, job_run, region: str) -> None:
         from local_stack.glue_runner import RunRequest
@@ -93,7 +103,8 @@ class GlueRunExecutor:
         try:
             expected = self.scripts[request.script_location]
             digest = hashlib.sha256(expected.read_bytes()).hexdigest() if expected else None
-            result = execute_run(request, self.runs_dir, client("s3"), script_sha256=digest)
+            result = execute_run(request, self.runs_dir, client("s3"), script_sha256=digest,
+                                 warm_drivers=self.warm_drivers)
             job_run.error_message = result.error_message
             final_status = "SUCCEEDED" if result.succeeded else "FAILED"
             logs = client("logs")
@@ -110,6 +121,8 @@ class GlueRunExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.warm_drivers is not None:
+            self.warm_drivers.stop()
 
 
 def _put_log_lines(logs, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
@@ -261,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-concurrent-runs", type=int, default=2)
     parser.add_argument("--allowed-script", action="append", default=[], metavar="S3_URI",
                         help="a job script to run besides the stack's own (repeatable); no other script runs")
+    parser.add_argument("--cold-glue-runs", action="store_true",
+                        help="start every run of the stack's job cold, with no warm driver")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -279,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     # The Glue runner calls this server from inside: a wildcard bind address is not a place to call.
     own_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host
     executor = GlueRunExecutor(f"http://{own_host}:{options.port}", options.state_dir / "glue-runs",
-                               options.max_concurrent_runs, tuple(options.allowed_script))
+                               options.max_concurrent_runs, tuple(options.allowed_script),
+                               warm_drivers=not options.cold_glue_runs)
     install_glue_runner(executor)
     install_update_job()
     install_s3_event_fix()

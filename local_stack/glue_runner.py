@@ -4,6 +4,11 @@ A run is staged under `<runs dir>/<run id>/`: `script/`, `libs/` (the `--extra-p
 `input/<bucket>/<key>` (each object of the `--input_manifest`, which is rewritten to
 `input_manifest.json` naming the staged files), `output/` (uploaded back to the run's
 `--output_uri` afterwards) and `run.log`, which is kept.
+
+Runs of the stack's registered job script go to a warm driver when one is ready (WarmDrivers): a
+process that has already run the job once on the sample file, so its Spark JVM is started and its
+code compiled. It serves one run and exits like a cold `python script` run would; a fresh one warms
+up after each run. Any other run, or one arriving before a driver is ready, starts cold.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from local_stack import glue_driver
 
 # Spark's own log lines and shutdown chatter: never the reason a run failed.
 _NOISE = re.compile(r"^(\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (INFO|WARN|DEBUG)|Setting default log level|"
@@ -67,11 +74,23 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 
 
 def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sys.executable,
-                script_sha256: str | None = None) -> RunResult:
+                script_sha256: str | None = None, warm_drivers: WarmDrivers | None = None) -> RunResult:
     """Stage, run and publish one Glue job run; never raises for a failing job, reports it instead.
 
-    With `script_sha256`, the script object must have exactly that content, or the run fails unrun.
+    With `script_sha256`, the script object must have exactly that content, or the run fails unrun;
+    such a run (the stack's own job) goes to a ready driver of `warm_drivers`, which then warms up
+    the next one.
     """
+    if warm_drivers is None or script_sha256 is None:
+        return _execute(request, runs_dir, s3_client, python, script_sha256, None)
+    try:
+        return _execute(request, runs_dir, s3_client, python, script_sha256, warm_drivers.take())
+    finally:
+        warm_drivers.replenish()
+
+
+def _execute(request: RunRequest, runs_dir: Path, s3_client, python: str, script_sha256: str | None,
+             driver: WarmDriver | None) -> RunResult:
     run_dir = runs_dir / request.run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     log_path = run_dir / "run.log"
@@ -79,11 +98,15 @@ def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sy
     with log_path.open("w") as log:
         try:
             command, pythonpath, output_uri = _stage(request, run_dir, s3_client, script_sha256)
-            log.write(f"$ {' '.join(command)}\n")
-            log.flush()
-            environment = {**os.environ, "PYTHONPATH": os.pathsep.join(pythonpath),
-                           "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}
-            exit_code = _run_script([python, *command], run_dir, environment, log, result)
+            if driver is None:
+                log.write(f"$ {' '.join(command)}\n")
+                log.flush()
+                environment = {**_driver_environment(python), "PYTHONPATH": os.pathsep.join(pythonpath)}
+                exit_code = _run_script([python, *command], run_dir, environment, log, result)
+            else:
+                log.write(f"$ {' '.join(command)}  (on warm driver pid {driver.process.pid})\n")
+                log.flush()
+                exit_code = driver.run(command, run_dir, pythonpath, log, result)
         except Exception as error:  # staging problems are the run's failure, reported like AWS would
             message = f"Glue runner error: {type(error).__name__}: {error}"
             log.write(f"\n{message}\n")
@@ -103,26 +126,158 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _driver_environment(python: str) -> dict[str, str]:
+    return {**os.environ, "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}
+
+
 def _run_script(command: list[str], run_dir: Path, environment: dict, log, result: RunResult) -> int:
-    """Runs the script; run.log gets both streams interleaved, result gets each stream's lines."""
+    """Runs the script cold; run.log gets both streams interleaved, result gets each stream's lines."""
     process = subprocess.Popen(command, cwd=run_dir, env=environment, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, errors="replace")
-    lock = threading.Lock()
-
-    def pump(stream, lines: list[tuple[int, str]]) -> None:
-        for line in stream:
-            with lock:
-                log.write(line)
-                log.flush()
-            lines.append((_now_ms(), line.rstrip("\n")))
-
-    pumps = [threading.Thread(target=pump, args=(process.stdout, result.output_lines)),
-             threading.Thread(target=pump, args=(process.stderr, result.error_lines))]
-    for thread in pumps:
-        thread.start()
-    for thread in pumps:
-        thread.join()
+    output = _Output(log)
+    output.ready.set()  # a cold script's lines are the run's from the first
+    output.attach(log, result)
+    output.pump(process)
     return process.wait()
+
+
+class _Output:
+    """Where a script process's lines go: `fallback` until the process is ready (a warm driver says
+    READY_LINE) and a run is attached, then the run's log (both streams interleaved) and its result
+    (each stream's lines)."""
+
+    def __init__(self, fallback):
+        self._fallback = fallback
+        self._log = None
+        self._result: RunResult | None = None
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self.ready = threading.Event()
+
+    def attach(self, log, result: RunResult) -> None:
+        with self._lock:
+            self._log, self._result = log, result
+
+    def pump(self, process: subprocess.Popen, wait: bool = True) -> None:
+        self._threads = [threading.Thread(target=self._copy, args=(process.stdout, "output_lines"), daemon=True),
+                         threading.Thread(target=self._copy, args=(process.stderr, "error_lines"), daemon=True)]
+        for thread in self._threads:
+            thread.start()
+        if wait:
+            self.join()
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
+
+    def _copy(self, stream, lines: str) -> None:
+        for line in stream:
+            with self._lock:
+                if lines == "output_lines" and not self.ready.is_set() and line.rstrip("\n") == glue_driver.READY_LINE:
+                    self._fallback.write(line)
+                    self._fallback.flush()
+                    self.ready.set()
+                    continue
+                attached = self._result is not None and self.ready.is_set()
+                target = self._log if attached else self._fallback
+                target.write(line)
+                target.flush()
+                if attached:
+                    getattr(self._result, lines).append((_now_ms(), line.rstrip("\n")))
+
+
+class WarmDriver:
+    """A local_stack/glue_driver.py process: warms up on the sample, then serves one run (see there)."""
+
+    def __init__(self, directory: Path, warm_up: dict, python: str = sys.executable):
+        self.process = subprocess.Popen(
+            [python, glue_driver.__file__, json.dumps(warm_up)], cwd=directory, env=_driver_environment(python),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+        )  # fmt: skip
+        # What the driver says until it serves a run: its warm-up.
+        self.warm_up_log = directory / f"warm-up-{self.process.pid}.log"
+        self._warm_up_file = self.warm_up_log.open("w")
+        self._output = _Output(self._warm_up_file)
+        self._output.pump(self.process, wait=False)
+
+    @property
+    def ready(self) -> bool:
+        return self._output.ready.is_set() and self.process.poll() is None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def run(self, command: list[str], run_dir: Path, pythonpath: list[str], log, result: RunResult) -> int:
+        """The run (`command` = script and its arguments) on this driver; its exit code."""
+        self._output.attach(log, result)
+        request = {"script": command[0], "argv": command[1:], "cwd": str(run_dir), "pythonpath": pythonpath}
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass  # it died meanwhile: its exit code says so
+        self._output.join()
+        exit_code = self.process.wait()
+        self._warm_up_file.close()
+        return exit_code
+
+    def stop(self) -> None:
+        """Ends an unused driver: on EOF it exits, and its Spark JVM with it."""
+        try:
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._output.join()
+        self._warm_up_file.close()
+
+
+class WarmDrivers:
+    """At most one warm driver at a time, warmed up by the job `script` on the `sample` file: a run
+    takes it once ready, and the next one starts warming up when a run ends."""
+
+    def __init__(self, directory: Path, script: Path, sample: Path, python: str = sys.executable):
+        self.directory = directory
+        self._python = python
+        manifest = directory / "warm-up-manifest.json"
+        directory.mkdir(parents=True, exist_ok=True)
+        manifest.write_text(json.dumps({"inputs": [{"uri": f"file://{sample}", "source_object": f"file://{sample}"}]}))
+        self._warm_up = {"script": str(script), "cwd": str(directory), "argv": [
+            "--JOB_NAME", "warm-up", "--batch_id", "warm-up", "--input_manifest", f"file://{manifest}",
+            "--output_uri", f"file://{directory / 'warm-up-output'}/",
+        ]}  # fmt: skip
+        self._driver: WarmDriver | None = None
+        self._stopped = False
+        self._lock = threading.Lock()
+
+    def take(self) -> WarmDriver | None:
+        """The ready driver, now the caller's; None while it warms up or when there is none."""
+        with self._lock:
+            if self._driver is None or not self._driver.ready:
+                return None
+            driver, self._driver = self._driver, None
+            return driver
+
+    def replenish(self) -> None:
+        """Starts warming up a driver unless one is alive (a dead one's log says why it died)."""
+        with self._lock:
+            if self._stopped or (self._driver is not None and self._driver.alive):
+                return
+            if self._driver is not None:
+                self._driver.stop()
+            self._driver = WarmDriver(self.directory, self._warm_up, self._python)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            driver, self._driver = self._driver, None
+        if driver is not None:
+            driver.stop()
 
 
 def _stage(request: RunRequest, run_dir: Path, s3_client,
@@ -214,8 +369,11 @@ def _upload_tree(local_root: Path, output_uri: str, s3_client) -> None:
 
 
 def error_summary(log_text: str, exit_code: int, log_path: Path) -> str:
-    """The failing run's error as Glue shows it: the exception that ended the script, not Spark noise."""
+    """The failing run's error as Glue shows it: the exception that ended the script, not Spark noise
+    nor the runner's own first line (the command)."""
     lines = log_text.splitlines()
+    if lines and lines[0].startswith("$ "):
+        lines = lines[1:]
     starts = [index for index, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
     if starts:
         # The exception lines follow the indented frames of the last traceback.

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import time
 from pathlib import Path
 
 import pytest
 
+from local_stack.glue_driver import READY_LINE
 from local_stack.provision import provision_aws
 
 pytestmark = pytest.mark.emulator
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "data" / "imdb_movies_rating.csv"
+SEED_KEY = "raw/dt=2026-11-25/imdb_movies_rating.csv"
 FINAL_STATES = {"SUCCEEDED", "FAILED", "STOPPED", "ERROR", "TIMEOUT"}
 
 
@@ -212,17 +215,14 @@ def test_a_missing_input_object_fails_the_run_naming_it(emulator):
     assert "s3://scripts/raw/absent.csv" in run["ErrorMessage"]
 
 
-@pytest.mark.spark
-def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(emulator):
-    stack = provision_aws(emulator.endpoint_url, emulator.region)
-    assert len(stack["glue_assets_uploaded"]) == 2, "the Glue script and package must exist to run the job"
+def run_job_on_the_seed(emulator, stack: dict, batch_id: str) -> tuple[dict, str, str]:
+    """A run of the stack's job over the seed (a partitioned key); its description, id and output prefix."""
     s3, glue = emulator.client("s3"), emulator.client("glue")
-    bucket, batch_id = stack["bucket"], "20261125T203000Z-seed"
+    bucket = stack["bucket"]
     # A partitioned key: `=` must reach Spark unescaped when the runner stages the object locally.
-    key = "raw/dt=2026-11-25/imdb_movies_rating.csv"
-    source = f"s3://{bucket}/{key}"
+    source = f"s3://{bucket}/{SEED_KEY}"
     output_prefix = f"processed/batch_id={batch_id}/"
-    s3.put_object(Bucket=bucket, Key=key, Body=SEED.read_bytes())
+    s3.put_object(Bucket=bucket, Key=SEED_KEY, Body=SEED.read_bytes())
     manifest_key = output_prefix + "input_manifest.json"
     s3.put_object(Bucket=bucket, Key=manifest_key,
                   Body=json.dumps({"inputs": [{"uri": source, "source_object": source}]}).encode())
@@ -232,9 +232,20 @@ def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(e
         "--batch_id": batch_id,
     })["JobRunId"]
     run, seen = wait_for_job_run(glue, stack["glue_job_name"], run_id)
-
     assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
     assert "RUNNING" in seen
+    return run, run_id, output_prefix
+
+
+@pytest.mark.spark
+def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(emulator):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+    assert len(stack["glue_assets_uploaded"]) == 2, "the Glue script and package must exist to run the job"
+    s3, bucket, batch_id = emulator.client("s3"), stack["bucket"], "20261125T203000Z-seed"
+    source = f"s3://{bucket}/{SEED_KEY}"
+
+    _, run_id, output_prefix = run_job_on_the_seed(emulator, stack, batch_id)
+
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=output_prefix)["Contents"]]
     assert any(key.startswith(output_prefix + "processed/") and key.endswith(".parquet") for key in keys)
     assert any(key.startswith(output_prefix + "quarantine/") for key in keys)
@@ -248,3 +259,45 @@ def test_a_glue_run_over_the_seed_file_writes_processed_quarantine_and_summary(e
     output = emulator.client("logs").get_log_events(logGroupName="/aws-glue/jobs/output", logStreamName=run_id)
     messages = "\n".join(event["message"] for event in output["events"])
     assert f"movies_quality: read 1000 rows from {source}: 999 valid, 1 quarantined" in messages
+
+
+def _outputs(s3, bucket: str, output_prefix: str) -> dict:
+    """A run's processed rows, quarantine rows and summary, without what differs by batch and time."""
+    import pyarrow.parquet as pq
+
+    def read(key: str) -> bytes:
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket, Prefix=output_prefix)["Contents"]]
+    processed = [row for key in keys if key.endswith(".parquet")
+                 for row in pq.read_table(io.BytesIO(read(key))).drop(["batch_id", "ingested_at"]).to_pylist()]
+    quarantine = [json.loads(line) for key in keys if "/quarantine/part-" in key for line in read(key).splitlines()]
+    summary = json.loads(read(output_prefix + "summary.json"))
+    return {"processed": sorted(processed, key=lambda row: row["source_line"]),
+            "quarantine": sorted(({**row, "batch_id": None} for row in quarantine), key=lambda r: r["line_number"]),
+            "summary": {**summary, "batch_id": None}}  # fmt: skip
+
+
+@pytest.mark.spark
+def test_a_run_on_a_warm_driver_writes_what_a_cold_run_writes(emulator):
+    stack = provision_aws(emulator.endpoint_url, emulator.region)
+    s3, bucket = emulator.client("s3"), stack["bucket"]
+    warm_directory = emulator.state_dir / "glue-warm"
+
+    def on_warm_driver(run_id: str) -> bool:
+        return "(on warm driver pid" in (emulator.state_dir / "glue-runs" / run_id / "run.log").read_text()
+
+    run_job_on_the_seed(emulator, stack, "warm-test-any")
+    # The driver warming now is the one that logged last; wait until it says it is ready.
+    deadline = time.monotonic() + 180
+    while READY_LINE not in max(warm_directory.glob("warm-up-*.log"), key=lambda log: log.stat().st_mtime).read_text():
+        assert time.monotonic() < deadline, "no warm driver became ready in 180 s"
+        time.sleep(0.5)
+    _, warm_id, warm_prefix = run_job_on_the_seed(emulator, stack, "warm-test-warm")
+    # Right after a run on a driver, the next driver is still warming: this run starts cold.
+    _, cold_id, cold_prefix = run_job_on_the_seed(emulator, stack, "warm-test-cold")
+
+    assert (on_warm_driver(warm_id), on_warm_driver(cold_id)) == (True, False)
+    cold, warm = _outputs(s3, bucket, cold_prefix), _outputs(s3, bucket, warm_prefix)
+    assert len(cold["processed"]) == 999 and len(cold["quarantine"]) == 1
+    assert warm == cold

@@ -1,11 +1,17 @@
-"""The local Glue runner's staging: what a run's S3 names may and may not do on local disk."""
+"""The local Glue runner: what a run's S3 names may and may not do on local disk, and warm drivers
+serving a run as a cold process would."""
 
+import hashlib
+import io
 import json
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from local_stack.glue_runner import RunRequest, execute_run
+from local_stack.glue_driver import READY_LINE
+from local_stack.glue_runner import RunRequest, WarmDrivers, execute_run
 
 
 class FakeS3:
@@ -68,3 +74,122 @@ def test_inputs_are_staged_from_the_manifest_keeping_names_order_and_suffix(tmp_
     for entry, key in zip(staged, keys, strict=True):
         path = Path(entry["uri"].removeprefix("file://"))
         assert path.name == key.rsplit("/", 1)[1] and path.read_bytes() == key.encode()
+
+
+# A run's view of its process, printed as JSON: what must not differ between a cold and a warm run.
+VIEW_SCRIPT = b"""import json, logging, os, sys
+import extra_module
+print(json.dumps({"cwd": os.getcwd(), "argv": sys.argv, "path": sys.path[:2], "extra": extra_module.__file__,
+                  "warm_up_module_left": "warm_up_helper" in sys.modules, "handlers": len(logging.root.handlers)}))
+"""
+
+
+def warm_drivers(tmp_path, warm_up_script: bytes = b"import warm_up_helper, logging\nlogging.basicConfig()\n"):
+    """WarmDrivers over a fake warm-up job (importing a module beside it) on a sample file."""
+    job = tmp_path / "checkout" / "job.py"
+    job.parent.mkdir()
+    job.write_bytes(warm_up_script)
+    (job.parent / "warm_up_helper.py").write_text("print('warm-up helper imported')\n")
+    (tmp_path / "sample.csv").write_text("Series_Title\nx\n")
+    return WarmDrivers(tmp_path / "warm", job, tmp_path / "sample.csv")
+
+
+def wait_until_ready(drivers: WarmDrivers, timeout: float = 30) -> Path:
+    """The warm-up log that says ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for log in drivers.directory.glob("warm-up-*.log"):
+            if READY_LINE in log.read_text():
+                return log
+        time.sleep(0.1)
+    raise AssertionError(f"no warm driver became ready in {timeout} s: {list(drivers.directory.iterdir())}")
+
+
+def run_view(tmp_path, run_id: str, drivers: WarmDrivers | None):
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("extra_module.py", "VALUE = 1\n")
+    s3 = FakeS3({("scripts", "job.py"): VIEW_SCRIPT, ("scripts", "extra.zip"): package.getvalue()})
+    request = RunRequest(run_id, "job", "s3://scripts/job.py",
+                         {"--extra-py-files": "s3://scripts/extra.zip", "--batch_id": "B1"})  # fmt: skip
+    result = execute_run(request, tmp_path / "runs", s3, script_sha256=hashlib.sha256(VIEW_SCRIPT).hexdigest(),
+                         warm_drivers=drivers)  # fmt: skip
+    assert result.succeeded, result.error_message
+    (line,) = [text for _, text in result.output_lines]
+    return json.loads(line.replace(run_id, "<run>")), result
+
+
+def test_a_run_on_a_warm_driver_sees_what_a_cold_run_sees(tmp_path):
+    drivers = warm_drivers(tmp_path)
+    try:
+        cold, _ = run_view(tmp_path, "jr_cold", None)
+        drivers.replenish()
+        warm_up_log = wait_until_ready(drivers)
+        warm, result = run_view(tmp_path, "jr_warm", drivers)
+    finally:
+        drivers.stop()
+
+    assert warm == cold
+    assert cold["path"][0].endswith("/runs/<run>/script")
+    assert cold["argv"][1:] == ["--batch_id", "B1", "--JOB_NAME", "job"]
+    assert not cold["warm_up_module_left"] and cold["handlers"] == 0
+    assert "(on warm driver pid" in result.log_path.read_text().splitlines()[0]
+    # The warm-up's own output stays in its log, out of the run's.
+    assert "warm-up helper imported" in warm_up_log.read_text()
+    assert "warm-up helper imported" not in result.log_path.read_text()
+
+
+def test_a_run_ending_a_warm_driver_starts_the_next_one_warming(tmp_path):
+    drivers = warm_drivers(tmp_path)
+    try:
+        drivers.replenish()
+        first = wait_until_ready(drivers)
+        run_view(tmp_path, "jr_1", drivers)
+        wait_until_ready(drivers)
+        logs = sorted(drivers.directory.glob("warm-up-*.log"))
+    finally:
+        drivers.stop()
+
+    assert len(logs) == 2 and first in logs
+
+
+@pytest.mark.parametrize(("script", "message"), [
+    (b"raise ValueError('line 7 of x.csv breaks rule R')\n", "ValueError: line 7 of x.csv breaks rule R"),
+    (b"import sys\nsys.exit('movies_quality_ingestion: --batch_id is bad')\n",
+     "movies_quality_ingestion: --batch_id is bad"),
+])  # fmt: skip
+def test_a_failing_run_fails_alike_cold_and_warm(tmp_path, script, message):
+    s3 = FakeS3({("scripts", "job.py"): script})
+    digest = hashlib.sha256(script).hexdigest()
+    drivers = warm_drivers(tmp_path)
+    try:
+        cold = execute_run(RunRequest("jr_cold", "job", "s3://scripts/job.py", {}), tmp_path / "runs", s3,
+                           script_sha256=digest)  # fmt: skip
+        drivers.replenish()
+        wait_until_ready(drivers)
+        warm = execute_run(RunRequest("jr_warm", "job", "s3://scripts/job.py", {}), tmp_path / "runs", s3,
+                           script_sha256=digest, warm_drivers=drivers)  # fmt: skip
+    finally:
+        drivers.stop()
+
+    for result in (cold, warm):
+        assert not result.succeeded
+        assert result.error_message.startswith(f"{message} (exit code 1; log: ")
+    assert "(on warm driver pid" in warm.log_path.read_text()
+
+
+def test_a_failed_warm_up_leaves_runs_cold_and_says_why(tmp_path):
+    drivers = warm_drivers(tmp_path, warm_up_script=b"raise RuntimeError('no Java here')\n")
+    try:
+        drivers.replenish()
+        (log,) = drivers.directory.glob("warm-up-*.log")
+        deadline = time.monotonic() + 30
+        while "no Java here" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        view, result = run_view(tmp_path, "jr_1", drivers)
+    finally:
+        drivers.stop()
+
+    assert "RuntimeError: no Java here" in log.read_text()
+    assert "(on warm driver pid" not in result.log_path.read_text()
+    assert view["path"][0].endswith("/runs/<run>/script")

@@ -1,0 +1,66 @@
+"""A warm Glue driver process: runs the job script once on a sample to warm its Spark JVM, then one real run.
+
+Started by local_stack.glue_runner as `python glue_driver.py '<warm-up JSON>'`, with stdin, stdout
+and stderr piped. The warm-up (`{"script", "argv", "cwd"}`) runs the job script as `__main__`
+(it starts a SparkSession and stops it at its end: the JVM, its loaded classes and compiled code
+stay), then everything it left in this interpreter is undone: the modules it imported from beside
+the script, `sys.path`, the root logger's handlers, the working directory. READY_LINE on stdout
+says the driver waits; the one request then read from stdin (`{"script", "argv", "cwd",
+"pythonpath"}`) runs like `cd cwd; PYTHONPATH=... python script argv...` would, and the process
+exits with it: one run per process, as a cold run, only without the JVM's start-up and warm-up.
+"""
+
+import json
+import logging
+import os
+import runpy
+import sys
+import traceback
+
+READY_LINE = "local-glue-driver: ready"
+# Exit code of a driver whose warm-up failed: it never served a run.
+WARM_UP_FAILED = 3
+
+
+def run_script(script: str, argv: list[str], cwd: str, pythonpath: list[str]) -> None:
+    """The script as `__main__`, with sys.path as `python script` under PYTHONPATH would have it."""
+    os.chdir(cwd)
+    # `python script` puts the script's folder first, then PYTHONPATH; this file's own folder goes.
+    sys.path[:] = [os.path.dirname(os.path.abspath(script)), *pythonpath, *sys.path[1:]]
+    sys.argv = [script, *argv]
+    runpy.run_path(script, run_name="__main__")
+
+
+def warm_up(spec: dict) -> None:
+    """Runs the warm-up and undoes what it left in this interpreter."""
+    modules, path, cwd = set(sys.modules), list(sys.path), os.getcwd()
+    try:
+        run_script(spec["script"], spec["argv"], spec["cwd"], [])
+    finally:
+        for name in set(sys.modules) - modules:
+            del sys.modules[name]
+        sys.path[:] = path
+        sys.argv = [__file__]
+        os.chdir(cwd)
+        for handler in list(logging.root.handlers):
+            logging.root.removeHandler(handler)
+
+
+def main() -> int:
+    try:
+        warm_up(json.loads(sys.argv[1]))
+    except BaseException:  # noqa: BLE001 - any failure (SystemExit too) leaves a driver that cannot serve
+        traceback.print_exc()
+        return WARM_UP_FAILED
+    print(READY_LINE, flush=True)
+    line = sys.stdin.readline()
+    if not line:  # the runner stopped this driver without a run
+        return 0
+    request = json.loads(line)
+    # Exceptions and sys.exit() end the process as they would end `python script`.
+    run_script(request["script"], request["argv"], request["cwd"], request["pythonpath"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
