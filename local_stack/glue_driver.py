@@ -3,7 +3,7 @@
 Started by local_stack.glue_runner as `python glue_driver.py '<warm-up JSON>'`, with stdin, stdout
 and stderr piped. The warm-up (`{"script", "argv", "cwd"}`) runs the job script as `__main__`
 (it starts a SparkSession and stops it at its end: the JVM, its loaded classes and compiled code
-stay), then everything it left in this interpreter is undone: the modules it imported from beside
+stay), then what else it left in this interpreter is undone: the modules it imported from beside
 the script, `sys.path`, the root logger's handlers, the working directory. READY_LINE on stdout
 says the driver waits; the one request then read from stdin (`{"script", "argv", "cwd",
 "pythonpath"}`) runs like `cd cwd; PYTHONPATH=... python script argv...` would, and the process
@@ -32,13 +32,17 @@ def run_script(script: str, argv: list[str], cwd: str, pythonpath: list[str]) ->
 
 
 def warm_up(spec: dict) -> None:
-    """Runs the warm-up and undoes what it left in this interpreter."""
+    """Runs the warm-up and undoes what it left in this interpreter, but for PySpark and its JVM."""
     modules, path, cwd = set(sys.modules), list(sys.path), os.getcwd()
+    beside_script = os.path.dirname(os.path.abspath(spec["script"])) + os.sep
     try:
         run_script(spec["script"], spec["argv"], spec["cwd"], [])
     finally:
-        for name in set(sys.modules) - modules:
-            del sys.modules[name]
+        # The job's own modules go, so the run imports its own version; pyspark stays imported:
+        # its SparkContext class holds the gateway to the warm JVM.
+        for name, module in list(sys.modules.items()):
+            if name not in modules and (getattr(module, "__file__", None) or "").startswith(beside_script):
+                del sys.modules[name]
         sys.path[:] = path
         sys.argv = [__file__]
         os.chdir(cwd)

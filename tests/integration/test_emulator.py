@@ -18,6 +18,7 @@ pytestmark = pytest.mark.emulator
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "data" / "imdb_movies_rating.csv"
 SEED_KEY = "raw/dt=2026-11-25/imdb_movies_rating.csv"
+JVM_START = 'Setting default log level to "WARN"'
 FINAL_STATES = {"SUCCEEDED", "FAILED", "STOPPED", "ERROR", "TIMEOUT"}
 
 
@@ -284,8 +285,11 @@ def test_a_run_on_a_warm_driver_writes_what_a_cold_run_writes(emulator):
     s3, bucket = emulator.client("s3"), stack["bucket"]
     warm_directory = emulator.state_dir / "glue-warm"
 
+    def run_log(run_id: str) -> str:
+        return (emulator.state_dir / "glue-runs" / run_id / "run.log").read_text()
+
     def on_warm_driver(run_id: str) -> bool:
-        return "(on warm driver pid" in (emulator.state_dir / "glue-runs" / run_id / "run.log").read_text()
+        return "(on warm driver pid" in run_log(run_id)
 
     run_job_on_the_seed(emulator, stack, "warm-test-any")
     # The driver warming now is the one that logged last; wait until it says it is ready.
@@ -298,6 +302,8 @@ def test_a_run_on_a_warm_driver_writes_what_a_cold_run_writes(emulator):
     _, cold_id, cold_prefix = run_job_on_the_seed(emulator, stack, "warm-test-cold")
 
     assert (on_warm_driver(warm_id), on_warm_driver(cold_id)) == (True, False)
+    # Spark says this once per JVM it starts: the warm run's JVM had started already.
+    assert [JVM_START in run_log(run_id) for run_id in (warm_id, cold_id)] == [False, True]
     cold, warm = _outputs(s3, bucket, cold_prefix), _outputs(s3, bucket, warm_prefix)
     assert len(cold["processed"]) == 999 and len(cold["quarantine"]) == 1
     assert warm == cold
