@@ -43,6 +43,10 @@ from imdb_pipeline.warehouse import check_merge_result
 
 INCLUDE = config.include_dir()
 GLUE_TIMEOUT_MINUTES = 45
+# The Glue task waits up to an hour for its run (above the job's own timeout), checking every
+# GLUE_POLL_SECONDS.
+GLUE_WAIT_SECONDS = 60 * 60
+GLUE_POLL_SECONDS = config.seconds_from_environment("imdb_glue_poll_seconds")
 
 raw_landing = Asset(
     name="imdb_raw_landing",
@@ -288,7 +292,7 @@ with DAG(
             "GlueVersion": "5.0",
             "WorkerType": "G.1X",
             "NumberOfWorkers": 2,
-            # Minutes; below the operator's waiter budget (waiter_delay x waiter_max_attempts = 60 min).
+            # Minutes; below the operator's waiter budget (GLUE_WAIT_SECONDS).
             "Timeout": GLUE_TIMEOUT_MINUTES,
             "ExecutionProperty": {"MaxConcurrentRuns": 2},
             "DefaultArguments": {
@@ -310,8 +314,10 @@ with DAG(
         # The job's driver log (CloudWatch /aws-glue/jobs/output and /error; the emulator writes them
         # too) is forwarded into this task's log by the deferred trigger.
         verbose=True,
-        waiter_delay=10,
-        waiter_max_attempts=360,
+        # Fixed when the DAG is parsed (not templated): 10 s on AWS, where a run takes minutes; 2 s
+        # locally, where a warm run takes seconds and the wait for the next check was most of the task.
+        waiter_delay=GLUE_POLL_SECONDS,
+        waiter_max_attempts=GLUE_WAIT_SECONDS // GLUE_POLL_SECONDS,
         # Longer than the waiter budget, so the operator reports the run's end, not a kill.
         execution_timeout=timedelta(minutes=70),
         # A retry of this task resumes the Glue run it started instead of starting another; a killed

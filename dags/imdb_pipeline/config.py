@@ -117,6 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("imdb_glue_assets_bucket", "the artifacts bucket the Glue job's code is published to and run from",
             _bucket_name),
     Setting("imdb_glue_assets_prefix", "where the DAG uploads the Glue script and package", _prefix, "glue/"),
+    Setting("imdb_glue_poll_seconds", "seconds between the Glue task's checks of its run, read when the DAG is parsed",
+            _pattern(r"[1-9][0-9]{0,2}", "a whole number of seconds from 1 to 999"), "10"),
     Setting("imdb_quality_min", "the quality rule's lower bound (exclusive)", _number, "8.0"),
     Setting("imdb_quality_max", "the quality rule's upper bound (exclusive)", _number, "10.3"),
     Setting("imdb_max_quarantine_share", "a file quarantining more than this share of its rows is rejected whole",
@@ -277,6 +279,13 @@ def from_environment(name: str) -> str:
     """
     default = _BY_NAME[name].default
     return os.environ.get(f"AIRFLOW_VAR_{name.upper()}", NOT_SET if default is None else default)
+
+
+def seconds_from_environment(name: str) -> int:
+    """A whole-seconds setting as `from_environment` gives it; its default when the value is invalid,
+    so the DAG still parses and the configuration check reports the value."""
+    value = from_environment(name)
+    return int(value if _BY_NAME[name].validate(value) is None else _BY_NAME[name].default)
 
 
 def include_dir() -> Path:

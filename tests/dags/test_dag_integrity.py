@@ -76,6 +76,7 @@ def dag_facts(airflow_env) -> dict:
             "glue": {{
                 "create_job_kwargs": glue.create_job_kwargs,
                 "update_config": glue.update_config,
+                "waiter_delay": glue.waiter_delay,
                 "waiter_budget": glue.waiter_delay * glue.waiter_max_attempts,
                 "stop_job_run_on_kill": glue.stop_job_run_on_kill,
                 "verbose": glue.verbose,
@@ -160,6 +161,8 @@ def test_nothing_can_block_later_runs_for_ever(dag_facts):
     assert 0 < kwargs["Timeout"] * 60 < glue["waiter_budget"]
     assert dag_facts["tasks"]["clean_validate_quarantine"]["execution_timeout"] > glue["waiter_budget"]
     assert glue["stop_job_run_on_kill"] is True
+    # No imdb_glue_poll_seconds in this environment: AWS's default.
+    assert glue["waiter_delay"] == 10
 
 
 def test_the_glue_jobs_own_log_goes_to_the_task_log(dag_facts):

@@ -126,3 +126,16 @@ def test_templates_and_parse_time_values_do_not_invent_required_settings(monkeyp
     # The placeholder is itself reported, not taken for a real value.
     assert problems(imdb_bucket=config.NOT_SET, imdb_queue_url=config.NOT_SET)[-1].startswith(
         f"imdb_queue_url={config.NOT_SET!r}")
+
+
+@pytest.mark.parametrize(("given", "seconds"), [("2", 2), (None, 10), ("soon", 10), ("0", 10)])
+def test_the_glue_poll_interval_is_read_at_parse_time_and_an_invalid_one_parses_as_the_default(
+    monkeypatch, given, seconds
+):
+    monkeypatch.delenv("AIRFLOW_VAR_IMDB_GLUE_POLL_SECONDS", raising=False)
+    if given is not None:
+        monkeypatch.setenv("AIRFLOW_VAR_IMDB_GLUE_POLL_SECONDS", given)
+    assert config.seconds_from_environment("imdb_glue_poll_seconds") == seconds
+    if given == "soon":
+        (problem,) = problems(imdb_glue_poll_seconds="soon")
+        assert problem.startswith("imdb_glue_poll_seconds='soon': expected a whole number of seconds from 1 to 999")
