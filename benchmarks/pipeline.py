@@ -2,9 +2,11 @@
 where each run's time goes, task by task.
 
 A stack of its own is started (fresh state under the benchmark's tmp dir); then the seed (1,000
-rows), then the generated 1M-row file (benchmarks.glue_job.movies_file), are uploaded one after the
-other, each as a producer would once the DAG is idle (a fresh stack first runs yesterday's daily
-sweep), and the run that takes each file is waited for. Upload to notified is the SNS message's
+rows) twice, then the generated 1M-row file (benchmarks.glue_job.movies_file), are uploaded one
+after the other, each as a producer would once the DAG is idle (a fresh stack first runs
+yesterday's daily sweep), and the run that takes each file is waited for. The stack's first Glue
+run starts its Spark driver cold; later ones find a warm driver (local_stack.glue_runner), so the
+seed's second upload is the figure a running stack gives. Upload to notified is the SNS message's
 timestamp minus the moment the upload began.
 
 Goals (issue 13): the 1M-row file notified within 60 s, the seed within 30 s; staging load and
@@ -82,15 +84,18 @@ def run(tmp_dir) -> dict:
     day = datetime.now(UTC).date().isoformat()
     with isolated_stack(tmp_dir / "stack", say=lambda _: None) as stack:
         api = AirflowApi.for_stack(stack)
-        seed = _through_the_stack(stack, api, SEED_FILE, f"{stack['raw_prefix']}dt={day}/seed.csv")
+        first_seed = _through_the_stack(stack, api, SEED_FILE, f"{stack['raw_prefix']}dt={day}/seed.csv")
+        seed = _through_the_stack(stack, api, SEED_FILE, f"{stack['raw_prefix']}dt={day}/seed-again.csv")
         big = _through_the_stack(stack, api, million, f"{stack['raw_prefix']}dt={day}/movies-1m.csv")
     shutil.rmtree(tmp_dir / "stack", ignore_errors=True)
     # The transform alone, outside the stack, on the same files.
     job_seed = glue_job_seconds([SEED_FILE], tmp_dir / "job-seed")
     job_1m = glue_job_seconds([million], tmp_dir / "job-1m")
     figures = [
-        figure("seed, upload to SNS summary", seed["upload_to_notified_s"], "Glue job script, seed, cold",
-               job_seed, None),
+        figure("seed, upload to SNS summary, the stack's first Glue run", first_seed["upload_to_notified_s"],
+               "Glue job script, seed, cold", job_seed, None),
+        figure("seed, upload to SNS summary, warm Glue driver", seed["upload_to_notified_s"],
+               "Glue job script, seed, cold", job_seed, None),
         figure("1M rows, upload to SNS summary", big["upload_to_notified_s"], "Glue job script, 1M rows, cold",
                job_1m, None),
     ]  # fmt: skip
@@ -100,4 +105,5 @@ def run(tmp_dir) -> dict:
         "1m_staging_load_within_10s": big["tasks_s"].get("load_staging", float("inf")) <= 10,
         "1m_quality_gate_within_10s": big["tasks_s"].get("quality_gate", float("inf")) <= 10,
     }
-    return {"figures": figures, "seed_tasks_s": seed["tasks_s"], "1m_tasks_s": big["tasks_s"], "goals": goals}
+    return {"figures": figures, "first_seed_tasks_s": first_seed["tasks_s"], "seed_tasks_s": seed["tasks_s"],
+            "1m_tasks_s": big["tasks_s"], "goals": goals}  # fmt: skip

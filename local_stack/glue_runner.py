@@ -166,9 +166,9 @@ class _Output:
         if wait:
             self.join()
 
-    def join(self) -> None:
+    def join(self, timeout: float | None = None) -> None:
         for thread in self._threads:
-            thread.join()
+            thread.join(timeout)
 
     def _copy(self, stream, lines: str) -> None:
         for line in stream:
@@ -223,17 +223,11 @@ class WarmDriver:
         return exit_code
 
     def stop(self) -> None:
-        """Ends an unused driver: on EOF it exits, and its Spark JVM with it."""
-        try:
-            self.process.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._output.join()
+        """Ends an unused driver at once, warming up or not; its Spark JVM exits with it (PySpark's
+        gateway ends when the Python process that started it does)."""
+        self.process.kill()
+        self.process.wait()
+        self._output.join(timeout=30)
         self._warm_up_file.close()
 
 
