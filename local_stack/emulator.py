@@ -54,7 +54,7 @@ class GlueRunExecutor:
     """
 
     def __init__(self, endpoint_url: str, runs_dir: Path, max_concurrent_runs: int = 2,
-                 extra_scripts: tuple[str, ...] = (), warm_drivers: bool = True):
+                 extra_scripts: tuple[str, ...] = ()):
         from local_stack.glue_runner import WarmDrivers
 
         self.endpoint_url = endpoint_url
@@ -65,8 +65,7 @@ class GlueRunExecutor:
         # Each run of the stack's job would otherwise start its Spark JVM cold: on the seed file most of
         # the run. Beside glue-runs/, not in it: a warming driver is no run.
         (script,) = registered.values()
-        self.warm_drivers = (WarmDrivers(runs_dir.parent / "glue-warm", script, WARM_UP_SAMPLE)
-                             if warm_drivers else None)  # fmt: skip
+        self.warm_drivers = WarmDrivers(runs_dir.parent / "glue-warm", script, WARM_UP_SAMPLE)
 
     def submit(self, job, job_run, region: str) -> None:
         from local_stack.glue_runner import RunRequest
@@ -121,8 +120,7 @@ class GlueRunExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        if self.warm_drivers is not None:
-            self.warm_drivers.stop()
+        self.warm_drivers.stop()
 
 
 def _put_log_lines(logs, group: str, stream: str, lines: list[tuple[int, str]]) -> None:
@@ -274,8 +272,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-concurrent-runs", type=int, default=2)
     parser.add_argument("--allowed-script", action="append", default=[], metavar="S3_URI",
                         help="a job script to run besides the stack's own (repeatable); no other script runs")
-    parser.add_argument("--cold-glue-runs", action="store_true",
-                        help="start every run of the stack's job cold, with no warm driver")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -294,8 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     # The Glue runner calls this server from inside: a wildcard bind address is not a place to call.
     own_host = "127.0.0.1" if options.host in ("0.0.0.0", "") else options.host
     executor = GlueRunExecutor(f"http://{own_host}:{options.port}", options.state_dir / "glue-runs",
-                               options.max_concurrent_runs, tuple(options.allowed_script),
-                               warm_drivers=not options.cold_glue_runs)
+                               options.max_concurrent_runs, tuple(options.allowed_script))
     install_glue_runner(executor)
     install_update_job()
     install_s3_event_fix()

@@ -191,7 +191,9 @@ class WarmDriver:
 
     def __init__(self, directory: Path, warm_up: dict, python: str = sys.executable):
         self.process = subprocess.Popen(
-            [python, glue_driver.__file__, json.dumps(warm_up)], cwd=directory, env=_driver_environment(python),
+            # No PYTHONPATH of the runner's: a run's own comes with its request, as a cold run's in its environment.
+            [python, glue_driver.__file__, json.dumps(warm_up)], cwd=directory,
+            env={**_driver_environment(python), "PYTHONPATH": ""},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
         )  # fmt: skip
         # What the driver says until it serves a run: its warm-up.
