@@ -203,12 +203,12 @@ class WarmDriver:
         self._output.pump(self.process, wait=False)
 
     @property
-    def ready(self) -> bool:
-        return self._output.ready.is_set() and self.process.poll() is None
-
-    @property
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    @property
+    def ready(self) -> bool:
+        return self._output.ready.is_set() and self.alive
 
     def run(self, command: list[str], run_dir: Path, pythonpath: list[str], log, result: RunResult) -> int:
         """The run (`command` = script and its arguments) on this driver; its exit code."""
