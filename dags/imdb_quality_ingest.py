@@ -54,14 +54,16 @@ raw_landing = Asset(
     watchers=[
         AssetWatcher(
             name="imdb_raw_object_created",
-            # Long polling keeps the triggerer's calls few; a message is deleted once received.
+            # Long polling keeps the triggerer's calls few (one per 10 s while nothing lands), so the
+            # pause after an empty poll can be short: a message that lands during it waits for it.
+            # A message is deleted once received.
             trigger=MessageQueueTrigger(
                 scheme="sqs",
                 sqs_queue=config.from_environment("imdb_queue_url"),
                 aws_conn_id=config.AWS_CONN_ID,
                 max_messages=10,
                 wait_time_seconds=10,
-                waiter_delay=5,
+                waiter_delay=1,
             ),
         )
     ],
@@ -257,8 +259,7 @@ with DAG(
 
         raise AirflowFailException("A task of this run failed: see the failed task's log and its SNS alert.")
 
-    # Runs when the merge did, whether or not the optional AWS-only refreshes were skipped.
-    @task(trigger_rule="none_failed_min_one_success")
+    @task
     def success_notice(
         batch: dict, summary: dict, gate_results: list[dict], target_results: list[dict], figures: dict, **context
     ) -> dict:
@@ -369,25 +370,33 @@ with DAG(
         target_arn=config.template("imdb_sns_topic_arn"),
         subject=notice["subject"],
         message=notice["message"],
+        # Sent once the merge is verified and the marts are refreshed, whether or not the optional
+        # AWS-only refreshes were skipped.
+        trigger_rule="none_failed_min_one_success",
     )
 
+    # Every task costs a process start and a DAG parse (seconds on a small file), so tasks that do not
+    # need each other's results run side by side: the code upload beside the sensor, the marts beside
+    # the asset event and the notice, the "configured?" checks as soon as the batch is known.
     chain(
         check_configuration(),
         create_warehouse_tables(),
         batch,
-        wait_for_objects,
-        glue_code,
+        # The code is published only for a batch that has files (an empty batch skips both).
+        [wait_for_objects, glue_code],
         clean_validate_quarantine,
         summary,
         gate_results,
         merge_imdb_movies,
         target_results,
-        figures,
-        refresh_marts,
+        [figures, refresh_marts],
     )
-    chain(refresh_marts, athena_configured(), add_athena_partition, notice)
-    chain(refresh_marts, quicksight_configured(), refresh_quicksight_spice, notice)
-    chain(notice, notify_success, pipeline_failed())
+    chain(figures, notice)
+    chain(batch, athena_configured(), add_athena_partition)
+    chain(batch, quicksight_configured(), refresh_quicksight_spice)
+    chain(refresh_marts, [add_athena_partition, refresh_quicksight_spice])
+    # The marts are a direct upstream too: the optional refreshes may be skipped before the marts ran.
+    chain([notice, refresh_marts, add_athena_partition, refresh_quicksight_spice], notify_success, pipeline_failed())
 
     trigger_follow_up_run = TriggerDagRunOperator(
         task_id="trigger_follow_up_run",

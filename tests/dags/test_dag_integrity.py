@@ -139,11 +139,25 @@ def test_pipeline_parts_and_order(dag_facts):
     assert "quality_gate" in tasks["merge_imdb_movies"]["upstream"]
     assert "load_staging" in tasks["quality_gate"]["upstream"]
     assert "clean_validate_quarantine" in tasks["load_staging"]["upstream"]
-    assert "wait_for_objects" in tasks["publish_glue_code"]["upstream"]
+    # The code upload runs beside the sensor, only for a batch that has files; the job waits for both.
+    assert "resolve_batch" in tasks["publish_glue_code"]["upstream"]
+    assert {"wait_for_objects", "publish_glue_code"} <= set(tasks["clean_validate_quarantine"]["upstream"])
     # One asset event per merged batch, carrying its figures, once the merged table is verified.
     assert tasks["publish_batch_figures"]["outlets"] == ["warehouse.movies.imdb_movies"]
     assert tasks["merge_imdb_movies"]["outlets"] == []
     assert "verify_merged_table" in tasks["publish_batch_figures"]["upstream"]
+
+
+def test_the_success_notice_waits_for_the_marts_and_the_optional_refreshes(dag_facts):
+    """The "configured?" checks run early and may skip the refreshes before the marts ran, so the
+    marts are a direct upstream of the notification, and skipped refreshes do not hold it back."""
+    tasks = dag_facts["tasks"]
+    assert set(tasks["notify_success"]["upstream"]) == {
+        "success_notice", "refresh_marts", "add_athena_partition", "refresh_quicksight_spice"}
+    assert tasks["notify_success"]["trigger_rule"] == "none_failed_min_one_success"
+    for refresh in ("add_athena_partition", "refresh_quicksight_spice"):
+        assert "refresh_marts" in tasks[refresh]["upstream"]
+    assert "verify_merged_table" in tasks["refresh_marts"]["upstream"]
 
 
 def test_nothing_can_block_later_runs_for_ever(dag_facts):
