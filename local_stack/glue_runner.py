@@ -30,6 +30,9 @@ from local_stack import glue_driver
 _NOISE = re.compile(r"^(\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} (INFO|WARN|DEBUG)|Setting default log level|"
                     r"To adjust logging level|\s*$)")
 _MAX_ERROR_CHARS = 2000
+# How long a run waits for a driver still warming up; a warm-up takes 20-45 s on 2 cores (a cold run
+# about as long), so a longer one is stuck and the run goes cold.
+WARM_UP_WAIT_SECONDS = 90
 # Glue's special parameters configure the service, not the script: Glue consumes them (a script's
 # getResolvedOptions never sees them asked for), so a local script's strict argparse must not get them.
 _GLUE_SERVICE_PARAMETERS = {
@@ -78,13 +81,14 @@ def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sy
     """Stage, run and publish one Glue job run; never raises for a failing job, reports it instead.
 
     With `script_sha256`, the script object must have exactly that content, or the run fails unrun;
-    such a run (the stack's own job) goes to a ready driver of `warm_drivers`, which then warms up
-    the next one.
+    such a run (the stack's own job) goes to the driver of `warm_drivers` (waiting for its warm-up to
+    end, up to WARM_UP_WAIT_SECONDS), which then warms up the next one.
     """
     if warm_drivers is None or script_sha256 is None:
         return _execute(request, runs_dir, s3_client, python, script_sha256, None)
     try:
-        return _execute(request, runs_dir, s3_client, python, script_sha256, warm_drivers.take())
+        driver = warm_drivers.take(WARM_UP_WAIT_SECONDS)
+        return _execute(request, runs_dir, s3_client, python, script_sha256, driver)
     finally:
         warm_drivers.replenish()
 
@@ -210,6 +214,13 @@ class WarmDriver:
     def ready(self) -> bool:
         return self._output.ready.is_set() and self.alive
 
+    def wait_until_ready(self, timeout: float) -> bool:
+        """Whether it is ready within `timeout` seconds (False at once when it dies warming up)."""
+        deadline = time.monotonic() + timeout
+        while not self.ready and self.alive and (left := deadline - time.monotonic()) > 0:
+            self._output.ready.wait(min(left, 0.5))
+        return self.ready
+
     def run(self, command: list[str], run_dir: Path, pythonpath: list[str], log, result: RunResult) -> int:
         """The run (`command` = script and its arguments) on this driver; its exit code."""
         self._output.attach(log, result)
@@ -251,13 +262,19 @@ class WarmDrivers:
         self._stopped = False
         self._lock = threading.Lock()
 
-    def take(self) -> WarmDriver | None:
-        """The ready driver, now the caller's; None while it warms up or when there is none."""
+    def take(self, wait_seconds: float) -> WarmDriver | None:
+        """The driver, now the caller's, once it is ready. A run that arrives while it warms up waits
+        for it, up to `wait_seconds`: the warm-up started before a cold run could, and a cold run beside
+        it would share the CPU with it. None when there is none, or it died or was not ready in time
+        (then it is stopped, and the run goes cold)."""
         with self._lock:
-            if self._driver is None or not self._driver.ready:
-                return None
             driver, self._driver = self._driver, None
+        if driver is None:
+            return None
+        if driver.wait_until_ready(wait_seconds):
             return driver
+        driver.stop()
+        return None
 
     def replenish(self) -> None:
         """Starts warming up a driver unless one is alive (a dead one's log says why it died)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from local_stack import glue_runner
 from local_stack.glue_driver import READY_LINE
 from local_stack.glue_runner import RunRequest, WarmDrivers, execute_run
 
@@ -151,6 +152,33 @@ def test_a_run_ending_a_warm_driver_starts_the_next_one_warming(tmp_path):
         drivers.stop()
 
     assert len(logs) == 2 and first in logs
+
+
+def test_a_run_arriving_while_the_driver_warms_up_waits_for_it(tmp_path):
+    drivers = warm_drivers(tmp_path, warm_up_script=b"import time, warm_up_helper\ntime.sleep(2)\n")
+    try:
+        drivers.replenish()
+        _, result = run_view(tmp_path, "jr_1", drivers)
+    finally:
+        drivers.stop()
+
+    assert "(on warm driver pid" in result.log_path.read_text().splitlines()[0]
+
+
+def test_a_warm_up_slower_than_the_wait_is_stopped_and_the_run_goes_cold(tmp_path, monkeypatch):
+    monkeypatch.setattr(glue_runner, "WARM_UP_WAIT_SECONDS", 0.5)
+    drivers = warm_drivers(tmp_path, warm_up_script=b"import time\ntime.sleep(60)\n")
+    try:
+        drivers.replenish()
+        (slow_log,) = drivers.directory.glob("warm-up-*.log")
+        view, result = run_view(tmp_path, "jr_1", drivers)
+        slow_pid = int(slow_log.stem.removeprefix("warm-up-"))
+        assert not Path(f"/proc/{slow_pid}").exists()  # stopped (and reaped) before the run went cold
+    finally:
+        drivers.stop()
+
+    assert "(on warm driver pid" not in result.log_path.read_text()
+    assert view["path"][0].endswith("/runs/<run>/script")
 
 
 @pytest.mark.parametrize(("script", "message"), [
