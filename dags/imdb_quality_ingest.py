@@ -377,7 +377,7 @@ with DAG(
 
     # Every task costs a process start and a DAG parse (seconds on a small file), so tasks that do not
     # need each other's results run side by side: the code upload beside the sensor, the marts beside
-    # the asset event and the notice, the "configured?" checks as soon as the batch is known.
+    # the asset event and the notice, the "configured?" checks beside the merged table's verification.
     chain(
         check_configuration(),
         create_warehouse_tables(),
@@ -392,8 +392,8 @@ with DAG(
         [figures, refresh_marts],
     )
     chain(figures, notice)
-    chain(batch, athena_configured(), add_athena_partition)
-    chain(batch, quicksight_configured(), refresh_quicksight_spice)
+    chain(merge_imdb_movies, athena_configured(), add_athena_partition)
+    chain(merge_imdb_movies, quicksight_configured(), refresh_quicksight_spice)
     chain(refresh_marts, [add_athena_partition, refresh_quicksight_spice])
     # The marts are a direct upstream too: the optional refreshes may be skipped before the marts ran.
     chain([notice, refresh_marts, add_athena_partition, refresh_quicksight_spice], notify_success, pipeline_failed())

@@ -149,14 +149,17 @@ def test_pipeline_parts_and_order(dag_facts):
 
 
 def test_the_success_notice_waits_for_the_marts_and_the_optional_refreshes(dag_facts):
-    """The "configured?" checks run early and may skip the refreshes before the marts ran, so the
-    marts are a direct upstream of the notification, and skipped refreshes do not hold it back."""
+    """The "configured?" checks run beside the merged table's verification and may skip the refreshes
+    before the marts ran, so the marts are a direct upstream of the notification, and skipped
+    refreshes do not hold it back."""
     tasks = dag_facts["tasks"]
     assert set(tasks["notify_success"]["upstream"]) == {
         "success_notice", "refresh_marts", "add_athena_partition", "refresh_quicksight_spice"}
     assert tasks["notify_success"]["trigger_rule"] == "none_failed_min_one_success"
-    for refresh in ("add_athena_partition", "refresh_quicksight_spice"):
-        assert "refresh_marts" in tasks[refresh]["upstream"]
+    for refresh, check in (("add_athena_partition", "athena_configured"),
+                           ("refresh_quicksight_spice", "quicksight_configured")):
+        assert {"refresh_marts", check} <= set(tasks[refresh]["upstream"])
+        assert tasks[check]["upstream"] == ["merge_imdb_movies"]
     assert "verify_merged_table" in tasks["refresh_marts"]["upstream"]
 
 
