@@ -2,12 +2,12 @@
 where each run's time goes, task by task.
 
 A stack of its own is started (fresh state under the benchmark's tmp dir); then the seed (1,000
-rows) twice, then the generated 1M-row file (benchmarks.glue_job.movies_file), are uploaded one
+rows) four times, then the generated 1M-row file (benchmarks.glue_job.movies_file), are uploaded one
 after the other, each as a producer would once the DAG is idle (a fresh stack first runs
 yesterday's daily sweep), and the run that takes each file is waited for. The stack's first Glue
 run starts its Spark driver cold; later ones find a warm driver (local_stack.glue_runner), so the
-seed's second upload is the figure a running stack gives. Upload to notified is the SNS message's
-timestamp minus the moment the upload began.
+median of the seed's later uploads is the figure a running stack gives. Upload to notified is the
+SNS message's timestamp minus the moment the upload began.
 
 Goals (issue 13): the 1M-row file notified within 60 s, the seed within 30 s; staging load and
 quality gate on 1M rows each within 10 s. Reference, measured in the same run: the Glue job's own
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from benchmarks.glue_job import figure, glue_job_seconds, movies_file
 
+WARM_SEED_UPLOADS = 3
 TASKS = ("resolve_batch", "clean_validate_quarantine", "load_staging", "quality_gate", "merge_imdb_movies",
          "refresh_marts", "notify_success")  # fmt: skip
 
@@ -85,8 +86,11 @@ def run(tmp_dir) -> dict:
     with isolated_stack(tmp_dir / "stack", say=lambda _: None) as stack:
         api = AirflowApi.for_stack(stack)
         first_seed = _through_the_stack(stack, api, SEED_FILE, f"{stack['raw_prefix']}dt={day}/seed.csv")
-        seed = _through_the_stack(stack, api, SEED_FILE, f"{stack['raw_prefix']}dt={day}/seed-again.csv")
+        warm_seeds = [_through_the_stack(stack, api, SEED_FILE, f"{stack['raw_prefix']}dt={day}/seed-again-{n}.csv")
+                      for n in range(WARM_SEED_UPLOADS)]  # fmt: skip
         big = _through_the_stack(stack, api, million, f"{stack['raw_prefix']}dt={day}/movies-1m.csv")
+    # The median run: one upload's figure swings by seconds with what else the machine does.
+    seed = sorted(warm_seeds, key=lambda upload: upload["upload_to_notified_s"])[WARM_SEED_UPLOADS // 2]
     shutil.rmtree(tmp_dir / "stack", ignore_errors=True)
     # The transform alone, outside the stack, on the same files.
     job_seed = glue_job_seconds([SEED_FILE], tmp_dir / "job-seed")
@@ -94,7 +98,8 @@ def run(tmp_dir) -> dict:
     figures = [
         figure("seed, upload to SNS summary, the stack's first Glue run", first_seed["upload_to_notified_s"],
                "Glue job script, seed, cold", job_seed, None),
-        figure("seed, upload to SNS summary, warm Glue driver", seed["upload_to_notified_s"],
+        figure(f"seed, upload to SNS summary, warm Glue driver (median of {WARM_SEED_UPLOADS})",
+               seed["upload_to_notified_s"],
                "Glue job script, seed, cold", job_seed, None),
         figure("1M rows, upload to SNS summary", big["upload_to_notified_s"], "Glue job script, 1M rows, cold",
                job_1m, None),
@@ -106,4 +111,5 @@ def run(tmp_dir) -> dict:
         "1m_quality_gate_within_10s": big["tasks_s"].get("quality_gate", float("inf")) <= 10,
     }
     return {"figures": figures, "first_seed_tasks_s": first_seed["tasks_s"], "seed_tasks_s": seed["tasks_s"],
+            "warm_seeds_upload_to_notified_s": [round(upload["upload_to_notified_s"], 1) for upload in warm_seeds],
             "1m_tasks_s": big["tasks_s"], "goals": goals}  # fmt: skip
