@@ -49,6 +49,17 @@ def test_airflow_sees_the_project_as_mwaa_lays_it_out():
     assert mounts[f"{MWAA_HOME}/include"] == "./include"
 
 
+def test_airflow_runs_the_local_stacks_executor_from_a_mounted_folder():
+    local = airflow_env(EXAMPLE_DESCRIPTION)
+    compose = COMPOSE["services"]["airflow"]["environment"]
+    assert compose["AIRFLOW__CORE__EXECUTOR"] == local["AIRFLOW__CORE__EXECUTOR"]
+    module = local["AIRFLOW__CORE__EXECUTOR"].rsplit(".", 1)[0]
+    (folder,) = compose["PYTHONPATH"].split(":")
+    mounts = {target: source for service, source, target in _bind_mounts() if service == "airflow"}
+    (mount,) = [target for target in mounts if folder.startswith(f"{target}/")]
+    assert (REPO / mounts[mount] / folder.removeprefix(f"{mount}/") / f"{module}.py").is_file()
+
+
 def test_every_build_file_and_what_it_copies_exists():
     for service in COMPOSE["services"].values():
         build = service.get("build")
