@@ -348,9 +348,10 @@ with DAG(
         autocommit=False,
     )
 
+    partition_sql = athena_partition_sql(batch)
     add_athena_partition = AthenaOperator(
         task_id="add_athena_partition",
-        query=athena_partition_sql(batch),
+        query=partition_sql,
         database=config.template("imdb_athena_database"),
         workgroup=config.template("imdb_athena_workgroup"),
         output_location=config.template("imdb_athena_output"),
@@ -392,7 +393,9 @@ with DAG(
         [figures, refresh_marts],
     )
     chain(figures, notice)
-    chain(merge_imdb_movies, athena_configured(), add_athena_partition)
+    # The DDL task sits behind the check too: a short-circuit's skip overwrites its direct downstream's
+    # upstream_failed, so a failed DDL task right before add_athena_partition would end unnoticed.
+    chain(merge_imdb_movies, athena_configured(), partition_sql, add_athena_partition)
     chain(merge_imdb_movies, quicksight_configured(), refresh_quicksight_spice)
     chain(refresh_marts, [add_athena_partition, refresh_quicksight_spice])
     # The marts are a direct upstream too: the optional refreshes may be skipped before the marts ran.

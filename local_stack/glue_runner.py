@@ -86,10 +86,13 @@ def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sy
     """
     if warm_drivers is None or script_sha256 is None:
         return _execute(request, runs_dir, s3_client, python, script_sha256, None)
+    driver = None
     try:
         driver = warm_drivers.take(WARM_UP_WAIT_SECONDS)
         return _execute(request, runs_dir, s3_client, python, script_sha256, driver)
     finally:
+        if driver is not None:
+            driver.stop()  # a driver whose run failed to stage; nothing to do once its run ended
         warm_drivers.replenish()
 
 
@@ -259,6 +262,8 @@ class WarmDrivers:
             "--output_uri", f"file://{directory / 'warm-up-output'}/",
         ]}  # fmt: skip
         self._driver: WarmDriver | None = None
+        # Taken by a run that waits for its warm-up: still the pool's to stop on shutdown.
+        self._waited_for: set[WarmDriver] = set()
         self._stopped = False
         self._lock = threading.Lock()
 
@@ -269,10 +274,14 @@ class WarmDrivers:
         (then it is stopped, and the run goes cold)."""
         with self._lock:
             driver, self._driver = self._driver, None
-        if driver is None:
-            return None
-        if driver.wait_until_ready(wait_seconds):
-            return driver
+            if driver is None:
+                return None
+            self._waited_for.add(driver)
+        ready = driver.wait_until_ready(wait_seconds)
+        with self._lock:
+            self._waited_for.discard(driver)
+            if ready and not self._stopped:
+                return driver
         driver.stop()
         return None
 
@@ -288,8 +297,9 @@ class WarmDrivers:
     def stop(self) -> None:
         with self._lock:
             self._stopped = True
-            driver, self._driver = self._driver, None
-        if driver is not None:
+            drivers = [*self._waited_for, *([self._driver] if self._driver is not None else [])]
+            self._driver = None
+        for driver in drivers:
             driver.stop()
 
 

@@ -1,6 +1,7 @@
 """The local Glue runner: what a run's S3 names may and may not do on local disk, and warm drivers
 serving a run as a cold process would."""
 
+import concurrent.futures
 import hashlib
 import io
 import json
@@ -179,6 +180,36 @@ def test_a_warm_up_slower_than_the_wait_is_stopped_and_the_run_goes_cold(tmp_pat
 
     assert "(on warm driver pid" not in result.log_path.read_text()
     assert view["path"][0].endswith("/runs/<run>/script")
+
+
+def test_a_run_that_fails_to_stage_stops_the_driver_it_took(tmp_path):
+    drivers = warm_drivers(tmp_path)
+    try:
+        drivers.replenish()
+        ready_log = wait_until_ready(drivers)
+        s3 = FakeS3({("scripts", "job.py"): VIEW_SCRIPT})
+        result = execute_run(RunRequest("jr_1", "job", "s3://scripts/job.py", {}), tmp_path / "runs", s3,
+                             script_sha256="0" * 64, warm_drivers=drivers)  # fmt: skip
+    finally:
+        drivers.stop()
+
+    assert not result.succeeded and "differs from the registered job script" in result.error_message
+    assert not Path(f"/proc/{int(ready_log.stem.removeprefix('warm-up-'))}").exists()
+
+
+def test_stopping_the_pool_stops_a_driver_a_run_waits_for(tmp_path):
+    """The emulator's shutdown must not wait out a warm-up some run is waiting for."""
+    drivers = warm_drivers(tmp_path, warm_up_script=b"import time\ntime.sleep(60)\n")
+    drivers.replenish()
+    (log,) = drivers.directory.glob("warm-up-*.log")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        taken = pool.submit(drivers.take, 90)
+        time.sleep(0.5)  # the run is waiting
+        started = time.monotonic()
+        drivers.stop()
+        assert taken.result(timeout=30) is None
+    assert time.monotonic() - started < 10
+    assert not Path(f"/proc/{int(log.stem.removeprefix('warm-up-'))}").exists()
 
 
 @pytest.mark.parametrize(("script", "message"), [
