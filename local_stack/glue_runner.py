@@ -121,7 +121,7 @@ def _execute(request: RunRequest, runs_dir: Path, s3_client, python: str, script
             result.error_message = f"{type(error).__name__}: {error}"
             return result
     if exit_code != 0:
-        result.error_message = error_summary(log_path.read_text(errors="replace"), exit_code, log_path)
+        result.error_message = error_summary([line for _, line in result.error_lines], exit_code, log_path)
         return result
     if output_uri:
         _upload_tree(run_dir / "output", output_uri, s3_client)
@@ -391,12 +391,10 @@ def _upload_tree(local_root: Path, output_uri: str, s3_client) -> None:
             s3_client.upload_file(str(path), bucket, prefix + path.relative_to(local_root).as_posix())
 
 
-def error_summary(log_text: str, exit_code: int, log_path: Path) -> str:
-    """The failing run's error as Glue shows it: the exception that ended the script, not Spark noise
-    nor the runner's own first line (the command)."""
-    lines = log_text.splitlines()
-    if lines and lines[0].startswith("$ "):
-        lines = lines[1:]
+def error_summary(lines: list[str], exit_code: int, log_path: Path) -> str:
+    """The failing run's error as Glue shows it, from the script's error stream: the exception that
+    ended the script, not Spark noise. (Not from run.log: there the script's stdout, flushed at exit,
+    can land between the traceback's lines.)"""
     starts = [index for index, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")]
     if starts:
         # The exception lines follow the indented frames of the last traceback.

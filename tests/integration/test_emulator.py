@@ -218,6 +218,15 @@ def test_a_missing_input_object_fails_the_run_naming_it(emulator):
 
 def run_job_on_the_seed(emulator, stack: dict, batch_id: str) -> tuple[dict, str, str]:
     """A run of the stack's job over the seed (a partitioned key); its description, id and output prefix."""
+    run_id, output_prefix = start_job_on_the_seed(emulator, stack, batch_id)
+    run, seen = wait_for_job_run(emulator.client("glue"), stack["glue_job_name"], run_id)
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    assert "RUNNING" in seen
+    return run, run_id, output_prefix
+
+
+def start_job_on_the_seed(emulator, stack: dict, batch_id: str) -> tuple[str, str]:
+    """Starts a run of the stack's job over the seed; its id and output prefix."""
     s3, glue = emulator.client("s3"), emulator.client("glue")
     bucket = stack["bucket"]
     # A partitioned key: `=` must reach Spark unescaped when the runner stages the object locally.
@@ -232,10 +241,7 @@ def run_job_on_the_seed(emulator, stack: dict, batch_id: str) -> tuple[dict, str
         "--input_manifest": f"s3://{bucket}/{manifest_key}", "--output_uri": f"s3://{bucket}/{output_prefix}",
         "--batch_id": batch_id,
     })["JobRunId"]
-    run, seen = wait_for_job_run(glue, stack["glue_job_name"], run_id)
-    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
-    assert "RUNNING" in seen
-    return run, run_id, output_prefix
+    return run_id, output_prefix
 
 
 @pytest.mark.spark
@@ -298,9 +304,12 @@ def test_a_run_on_a_warm_driver_writes_what_a_cold_run_writes(emulator):
     while READY_LINE not in max(warm_directory.glob("warm-up-*.log"), key=lambda log: log.stat().st_mtime).read_text():
         assert time.monotonic() < deadline, "no warm driver became ready in 180 s"
         time.sleep(0.5)
-    _, warm_id, warm_prefix = run_job_on_the_seed(emulator, stack, "warm-test-warm")
-    # Right after a run on a driver, the next driver is still warming: this run starts cold.
-    _, cold_id, cold_prefix = run_job_on_the_seed(emulator, stack, "warm-test-cold")
+    # Two runs at once (the job allows 2): one takes the ready driver, the other finds none and starts cold.
+    started = [start_job_on_the_seed(emulator, stack, f"warm-test-{n}") for n in (1, 2)]
+    for run_id, _ in started:
+        run, _ = wait_for_job_run(emulator.client("glue"), stack["glue_job_name"], run_id)
+        assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    (warm_id, warm_prefix), (cold_id, cold_prefix) = sorted(started, key=lambda run: not on_warm_driver(run[0]))
 
     assert (on_warm_driver(warm_id), on_warm_driver(cold_id)) == (True, False)
     # Spark says this once per JVM it starts: the warm run's JVM had started already.
