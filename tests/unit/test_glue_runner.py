@@ -96,6 +96,11 @@ def warm_drivers(tmp_path, warm_up_script: bytes = b"import warm_up_helper, logg
     return WarmDrivers(tmp_path / "warm", job, tmp_path / "sample.csv")
 
 
+def driver_gone(warm_up_log: Path) -> bool:
+    """Whether the driver that writes `warm-up-<pid>.log` has exited and been reaped."""
+    return not Path(f"/proc/{int(warm_up_log.stem.removeprefix('warm-up-'))}").exists()
+
+
 def wait_until_ready(drivers: WarmDrivers, timeout: float = 30) -> Path:
     """The warm-up log that says ready."""
     deadline = time.monotonic() + timeout
@@ -173,8 +178,7 @@ def test_a_warm_up_slower_than_the_wait_is_stopped_and_the_run_goes_cold(tmp_pat
         drivers.replenish()
         (slow_log,) = drivers.directory.glob("warm-up-*.log")
         view, result = run_view(tmp_path, "jr_1", drivers)
-        slow_pid = int(slow_log.stem.removeprefix("warm-up-"))
-        assert not Path(f"/proc/{slow_pid}").exists()  # stopped (and reaped) before the run went cold
+        assert driver_gone(slow_log)  # stopped (and reaped) before the run went cold
     finally:
         drivers.stop()
 
@@ -194,7 +198,7 @@ def test_a_run_that_fails_to_stage_stops_the_driver_it_took(tmp_path):
         drivers.stop()
 
     assert not result.succeeded and "differs from the registered job script" in result.error_message
-    assert not Path(f"/proc/{int(ready_log.stem.removeprefix('warm-up-'))}").exists()
+    assert driver_gone(ready_log)
 
 
 def test_stopping_the_pool_stops_a_driver_a_run_waits_for(tmp_path):
@@ -209,7 +213,7 @@ def test_stopping_the_pool_stops_a_driver_a_run_waits_for(tmp_path):
         drivers.stop()
         assert taken.result(timeout=30) is None
     assert time.monotonic() - started < 10
-    assert not Path(f"/proc/{int(log.stem.removeprefix('warm-up-'))}").exists()
+    assert driver_gone(log)
 
 
 @pytest.mark.parametrize(("script", "message"), [
