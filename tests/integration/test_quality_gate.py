@@ -127,6 +127,23 @@ def test_duplicate_movie_id_fails_the_gate(conn, data_source, seed_rows):
         raise quality.QualityGateFailed(result.failed)
 
 
+@pytest.mark.parametrize(
+    "movie_id",
+    ["0123456789ABCDEF0123456789abcdef", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdeg"],
+    ids=["upper-case", "31 characters", "not hex"],
+)
+def test_movie_id_that_is_not_an_md5_hex_digest_fails_the_gate(conn, data_source, seed_rows, movie_id):
+    rows = [dict(row) for row in seed_rows]
+    rows[3]["movie_id"] = movie_id
+    stage(conn, rows)
+
+    result = quality.verify(quality.STAGING_CONTRACT, data_source, BATCH)
+
+    assert checks(result.failed) == ["columns.movie_id.checks.invalid"]
+    (failed,) = result.failed
+    assert failed.value == 1
+
+
 def test_rating_of_11_fails_the_gate(conn, data_source, seed_rows):
     from decimal import Decimal
 

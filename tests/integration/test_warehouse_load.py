@@ -6,6 +6,8 @@ split_statements=True and autocommit=False, through a PostgresHook on an Airflow
 
 from __future__ import annotations
 
+import io
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -259,6 +261,70 @@ def test_values_round_trip_exactly_and_are_never_spliced(warehouse_conn, warehou
         assert cursor.fetchone()[0] == 5
     expected = [tuple(row[name] for name in PROCESSED_COLUMNS if name != "batch_id") for row in (tricky, base)]
     assert sorted(loaded) == sorted(expected)
+
+
+@pytest.fixture(params=["psycopg2", "psycopg"])
+def either_driver_conn(request, warehouse_conn, pg_database: str):
+    """The warehouse database through psycopg2 or psycopg 3 (PostgresHook uses psycopg 3 when it is
+    installed): their COPY FROM STDIN APIs differ."""
+    if request.param == "psycopg2":
+        yield warehouse_conn
+        return
+    with psycopg.connect(pg_database) as conn:
+        yield conn
+
+
+def test_a_batch_of_several_objects_streams_in_chunks_and_stages_every_row_once(
+    either_driver_conn, warehouse_s3, monkeypatch
+) -> None:
+    monkeypatch.setattr(warehouse, "COPY_BATCH_ROWS", 100)  # 999 seed rows: many chunks per object
+    records = seed_records()
+    halves = {f"s3://{BUCKET}/raw/first.csv": records[:500], f"s3://{BUCKET}/raw/second.csv": records[500:]}
+    rows = {source: processed_rows(part, source_object=source, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
+            for source, part in halves.items()}  # fmt: skip
+    output_uri, summary = publish_batch(
+        warehouse_s3, FIRST_BATCH, {source: (len(halves[source]), part) for source, part in rows.items()}
+    )
+    objects = [(BUCKET, "raw/first.csv", "e1", MODIFIED), (BUCKET, "raw/second.csv", "e2", MODIFIED)]
+
+    staged = warehouse.load_staging(either_driver_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+                                    summary=summary, objects=objects)  # fmt: skip
+
+    assert staged == 999
+    with either_driver_conn.cursor() as cursor:
+        cursor.execute(f"select {', '.join(PROCESSED_COLUMNS)} from movies.imdb_movies_staging")
+        loaded = cursor.fetchall()
+    either_driver_conn.rollback()
+    expected = [tuple(row[name] for name in PROCESSED_COLUMNS) for part in rows.values() for row in part]
+    assert sorted(loaded) == sorted(expected)
+
+
+def test_an_object_with_other_columns_fails_naming_it_and_stages_nothing(
+    either_driver_conn, warehouse_s3, monkeypatch
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(warehouse, "COPY_BATCH_ROWS", 100)  # the first object is mid-COPY when the second fails
+    records = seed_records()
+    sources = [f"s3://{BUCKET}/raw/first.csv", f"s3://{BUCKET}/raw/second.csv"]
+    rows = [processed_rows(part, source_object=source, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
+            for source, part in zip(sources, (records[:500], records[500:]), strict=True)]  # fmt: skip
+    output_uri, summary = publish_batch(
+        warehouse_s3, FIRST_BATCH, {source: (len(part), part) for source, part in zip(sources, rows, strict=True)}
+    )
+    second_part = f"processed/batch_id={FIRST_BATCH}/processed/part-00001.snappy.parquet"
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(rows[1]).drop_columns(["poster_link"]), buffer)
+    warehouse_s3.put_object(Bucket=BUCKET, Key=second_part, Body=buffer.getvalue())
+    objects = [(BUCKET, "raw/first.csv", "e1", MODIFIED), (BUCKET, "raw/second.csv", "e2", MODIFIED)]
+
+    with pytest.raises(warehouse.StagingLoadError, match=rf"{second_part}: columns .* differ from the staging"):
+        warehouse.load_staging(either_driver_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
+                               summary=summary, objects=objects)  # fmt: skip
+    assert scalar(either_driver_conn, "select count(*) from movies.imdb_movies_staging") == 0
+    assert scalar(either_driver_conn, "select count(*) from movies.load_ledger") == 0
+    assert [thread.name for thread in threading.enumerate() if thread.name == "staging-csv"] == []
 
 
 def test_counts_that_do_not_reconcile_fail_naming_the_file_and_change_nothing(warehouse_conn, warehouse_s3) -> None:
