@@ -54,7 +54,7 @@ def airflow_env(stack: dict) -> dict[str, str]:
         "imdb_glue_role": stack["glue_role_name"],
         "imdb_glue_assets_bucket": stack["artifacts_bucket"],
         "imdb_glue_assets_prefix": stack["glue_assets_prefix"],
-        "imdb_glue_poll_seconds": "2",
+        "imdb_glue_poll_seconds": "1",
         "imdb_quality_min": config.default("imdb_quality_min"),
         "imdb_quality_max": config.default("imdb_quality_max"),
         "imdb_max_quarantine_share": config.default("imdb_max_quarantine_share"),

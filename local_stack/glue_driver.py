@@ -7,7 +7,8 @@ stay), then what else it left in this interpreter is undone: the modules it impo
 the script, `sys.path`, the root logger's handlers, the working directory. READY_LINE on stdout
 says the driver waits; the one request then read from stdin (`{"script", "argv", "cwd",
 "pythonpath"}`) runs like `cd cwd; PYTHONPATH=... python script argv...` would, and the process
-exits with it: one run per process, as a cold run, only without the JVM's start-up and warm-up.
+exits with it: one run per process, as a cold run, only without the JVM's start-up and warm-up,
+and at a lower CPU priority (NICENESS).
 """
 
 import json
@@ -18,6 +19,10 @@ import sys
 import traceback
 
 READY_LINE = "local-glue-driver: ready"
+# The driver warms up while the run before it still loads, checks and merges its batch, on the same
+# cores: it yields to them. An unprivileged process cannot raise its priority again, so the run it
+# serves keeps this one too; on a machine with idle cores that costs the run nothing.
+NICENESS = 10
 # Exit code of a driver whose warm-up failed: it never served a run.
 WARM_UP_FAILED = 3
 
@@ -51,6 +56,7 @@ def warm_up(spec: dict) -> None:
 
 
 def main() -> int:
+    os.nice(NICENESS)  # before the JVM starts: it inherits it
     try:
         warm_up(json.loads(sys.argv[1]))
     except BaseException:  # noqa: BLE001 - any failure (SystemExit too) leaves a driver that cannot serve

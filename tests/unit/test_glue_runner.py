@@ -5,13 +5,14 @@ import concurrent.futures
 import hashlib
 import io
 import json
+import os
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from local_stack import glue_runner
+from local_stack import glue_driver, glue_runner
 from local_stack.glue_driver import READY_LINE
 from local_stack.glue_runner import RunRequest, WarmDrivers, execute_run
 
@@ -144,6 +145,19 @@ def test_a_run_on_a_warm_driver_sees_what_a_cold_run_sees(tmp_path):
     # The warm-up's own output stays in its log, out of the run's.
     assert "warm-up helper imported" in warm_up_log.read_text()
     assert "warm-up helper imported" not in result.log_path.read_text()
+
+
+def test_a_warm_driver_runs_below_the_runners_priority(tmp_path):
+    drivers = warm_drivers(tmp_path)
+    try:
+        drivers.replenish()
+        warm_up_log = wait_until_ready(drivers)
+        pid = int(warm_up_log.stem.removeprefix("warm-up-"))
+        niceness = os.getpriority(os.PRIO_PROCESS, pid)
+    finally:
+        drivers.stop()
+
+    assert niceness == min(19, os.getpriority(os.PRIO_PROCESS, 0) + glue_driver.NICENESS)
 
 
 def test_a_run_ending_a_warm_driver_starts_the_next_one_warming(tmp_path):
