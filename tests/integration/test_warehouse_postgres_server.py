@@ -50,14 +50,15 @@ def test_start_stop_status_and_stale_pid_file(tmp_path) -> None:
         postgres.stop(data_dir)
 
 
-def test_server_sorts_bytewise_and_aggregates_distinct_keys_without_sorting_whole_rows(pg_database: str) -> None:
+def test_server_sorts_bytewise_checkpoints_rarely_and_aggregates_distinct_keys_unsorted(pg_database: str) -> None:
     with psycopg2.connect(pg_database) as connection, connection.cursor() as cursor:
         cursor.execute("select datcollate from pg_database where datname = current_database()")
         assert cursor.fetchone() == ("C",)
         # Byte order, as Redshift compares: upper case before lower case, 'Z' before 'a'.
         cursor.execute("select array_agg(word order by word) from unnest(array['a', 'Z', 'b', 'B']) as word")
         assert cursor.fetchone() == (["B", "Z", "a", "b"],)
-        cursor.execute("select current_setting('server_version_num')::int, "
+        cursor.execute("select current_setting('server_version_num')::int, current_setting('max_wal_size'), "
                        "current_setting('enable_presorted_aggregate', true)")  # fmt: skip
-        version, presorted = cursor.fetchone()
+        version, max_wal_size, presorted = cursor.fetchone()
     assert presorted == ("off" if version >= 160000 else None)
+    assert max_wal_size == "4GB"
