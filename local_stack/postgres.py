@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 SYSTEM_BINARIES = Path("/usr/lib/postgresql/15/bin")
 SUPERUSER = "postgres"
 START_TIMEOUT_SECONDS = 30
+# Byte-wise text order, as Redshift's (see above); only initdb sets it.
+INITDB_COLLATION = "--lc-collate=C"
 
 
 class PostgresServerError(RuntimeError):
@@ -108,7 +110,7 @@ def start(data_dir: str | Path, port: int) -> str:
     if not (data_dir / "PG_VERSION").exists():
         _run(
             bin_dir / "initdb",
-            ["--auth=trust", "--encoding=UTF8", "--lc-collate=C", "--no-sync", f"--username={SUPERUSER}",
+            ["--auth=trust", "--encoding=UTF8", INITDB_COLLATION, "--no-sync", f"--username={SUPERUSER}",
              "-D", str(data_dir)],
             user,
         )

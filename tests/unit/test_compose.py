@@ -149,3 +149,17 @@ def test_lineage_is_configured_as_in_the_local_stack():
     transport = json.loads(compose["AIRFLOW__OPENLINEAGE__TRANSPORT"])
     assert transport["type"] == json.loads(local["AIRFLOW__OPENLINEAGE__TRANSPORT"])["type"] == "file"
     assert transport["log_file_path"].startswith(f"{MWAA_HOME}/")
+
+
+def test_postgres_runs_with_the_local_stacks_server_settings(tmp_path):
+    from local_stack.postgres import INITDB_COLLATION, server_settings
+
+    service = COMPOSE["services"]["postgres"]
+    version = re.fullmatch(r"postgres:(\d+)", service["image"]).group(1)
+    (tmp_path / "PG_VERSION").write_text(f"{version}\n")
+    command = service["command"]
+    assert command[0] == "postgres"
+    assert [f"{flag} {value}" for flag, value in zip(command[1::2], command[2::2], strict=True)] == server_settings(
+        tmp_path
+    )
+    assert service["environment"]["POSTGRES_INITDB_ARGS"] == INITDB_COLLATION
