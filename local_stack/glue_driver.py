@@ -56,8 +56,8 @@ def warm_up(spec: dict) -> None:
 
 
 def main() -> int:
-    os.nice(NICENESS)  # before the JVM starts: it inherits it
     try:
+        os.nice(NICENESS)  # before the JVM starts: it inherits it
         warm_up(json.loads(sys.argv[1]))
     except BaseException:  # noqa: BLE001 - any failure (SystemExit too) leaves a driver that cannot serve
         traceback.print_exc()

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -157,7 +158,8 @@ def test_a_warm_driver_runs_below_the_runners_priority(tmp_path):
     finally:
         drivers.stop()
 
-    assert niceness == min(19, os.getpriority(os.PRIO_PROCESS, 0) + glue_driver.NICENESS)
+    highest = 20 if sys.platform == "darwin" else 19
+    assert niceness == min(highest, os.getpriority(os.PRIO_PROCESS, 0) + glue_driver.NICENESS)
 
 
 def test_a_run_ending_a_warm_driver_starts_the_next_one_warming(tmp_path):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -279,3 +281,27 @@ def test_athena_table_matches_the_processed_parquet_contract() -> None:
     partition = tree.find(exp.PartitionedByProperty)
     assert [column.name for column in partition.find_all(exp.ColumnDef)] == ["batch"]
     assert "LOCATION 's3://imdb-quality/processed/'" in tree.sql("athena")
+
+
+def test_a_copy_that_stops_reading_early_stops_the_chunk_producer() -> None:
+    produced = []
+
+    def chunks():
+        for number in range(1_000):
+            produced.append(number)
+            yield b"row\n"
+
+    class FailingCursor:
+        """psycopg2-like: the server fails the COPY after the first chunk."""
+
+        def copy_expert(self, sql, source):
+            assert source.read() == b"row\n"
+            raise RuntimeError("the server refused the COPY")
+
+    with pytest.raises(RuntimeError, match="the server refused the COPY"):
+        with contextlib.closing(warehouse._prefetched(chunks(), depth=2)) as prefetched:
+            warehouse._copy_from_stdin(FailingCursor(), "copy t from stdin", prefetched)
+
+    assert [thread for thread in threading.enumerate() if thread.name == "staging-csv"] == []
+    # The producer stopped at the bounded queue instead of converting every object.
+    assert len(produced) <= 5
