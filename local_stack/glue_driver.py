@@ -20,8 +20,10 @@ import traceback
 
 READY_LINE = "local-glue-driver: ready"
 # The driver warms up while the run before it still loads, checks and merges its batch, on the same
-# cores: it yields to them. An unprivileged process cannot raise its priority again, so the run it
-# serves keeps this one too; on a machine with idle cores that costs the run nothing.
+# cores, and should yield to them. Where the kernel shares CPU between sessions first (autogroup), a
+# nice value counts only against the emulator's own session: there it yields little (see README,
+# Performance). An unprivileged process cannot raise its priority again, so the run it serves keeps
+# this one too; on a machine with idle cores that costs the run nothing.
 NICENESS = 10
 # Exit code of a driver whose warm-up failed: it never served a run.
 WARM_UP_FAILED = 3

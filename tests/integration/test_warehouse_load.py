@@ -274,18 +274,25 @@ def either_driver_conn(request, warehouse_conn, pg_database: str):
         yield conn
 
 
+def publish_two_halves(s3) -> tuple[list[list[dict]], str, dict, list[tuple]]:
+    """The seed's processed rows published as one batch of two files (its first 500 records, the rest):
+    (rows per file, output_uri, summary, the batch's objects)."""
+    records = seed_records()
+    sources = [f"s3://{BUCKET}/raw/first.csv", f"s3://{BUCKET}/raw/second.csv"]
+    parts = (records[:500], records[500:])
+    rows = [processed_rows(part, source_object=source, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
+            for source, part in zip(sources, parts, strict=True)]  # fmt: skip
+    files = {source: (len(part), file_rows) for source, part, file_rows in zip(sources, parts, rows, strict=True)}
+    output_uri, summary = publish_batch(s3, FIRST_BATCH, files)
+    objects = [(BUCKET, "raw/first.csv", "e1", MODIFIED), (BUCKET, "raw/second.csv", "e2", MODIFIED)]
+    return rows, output_uri, summary, objects
+
+
 def test_a_batch_of_several_objects_streams_in_chunks_and_stages_every_row_once(
     either_driver_conn, warehouse_s3, monkeypatch
 ) -> None:
     monkeypatch.setattr(warehouse, "COPY_BATCH_ROWS", 100)  # 999 seed rows: many chunks per object
-    records = seed_records()
-    halves = {f"s3://{BUCKET}/raw/first.csv": records[:500], f"s3://{BUCKET}/raw/second.csv": records[500:]}
-    rows = {source: processed_rows(part, source_object=source, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
-            for source, part in halves.items()}  # fmt: skip
-    output_uri, summary = publish_batch(
-        warehouse_s3, FIRST_BATCH, {source: (len(halves[source]), part) for source, part in rows.items()}
-    )
-    objects = [(BUCKET, "raw/first.csv", "e1", MODIFIED), (BUCKET, "raw/second.csv", "e2", MODIFIED)]
+    rows, output_uri, summary, objects = publish_two_halves(warehouse_s3)
 
     staged = warehouse.load_staging(either_driver_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                                     summary=summary, objects=objects)  # fmt: skip
@@ -295,7 +302,7 @@ def test_a_batch_of_several_objects_streams_in_chunks_and_stages_every_row_once(
         cursor.execute(f"select {', '.join(PROCESSED_COLUMNS)} from movies.imdb_movies_staging")
         loaded = cursor.fetchall()
     either_driver_conn.rollback()
-    expected = [tuple(row[name] for name in PROCESSED_COLUMNS) for part in rows.values() for row in part]
+    expected = [tuple(row[name] for name in PROCESSED_COLUMNS) for part in rows for row in part]
     assert sorted(loaded) == sorted(expected)
 
 
@@ -309,14 +316,7 @@ def test_a_retry_with_an_object_of_other_columns_fails_naming_it_and_keeps_the_e
     import pyarrow.parquet as pq
 
     monkeypatch.setattr(warehouse, "COPY_BATCH_ROWS", 100)  # the first object is mid-COPY when the second fails
-    records = seed_records()
-    sources = [f"s3://{BUCKET}/raw/first.csv", f"s3://{BUCKET}/raw/second.csv"]
-    rows = [processed_rows(part, source_object=source, batch_id=FIRST_BATCH, ingested_at=datetime(2026, 1, 1))
-            for source, part in zip(sources, (records[:500], records[500:]), strict=True)]  # fmt: skip
-    output_uri, summary = publish_batch(
-        warehouse_s3, FIRST_BATCH, {source: (len(part), part) for source, part in zip(sources, rows, strict=True)}
-    )
-    objects = [(BUCKET, "raw/first.csv", "e1", MODIFIED), (BUCKET, "raw/second.csv", "e2", MODIFIED)]
+    rows, output_uri, summary, objects = publish_two_halves(warehouse_s3)
     warehouse.load_staging(either_driver_conn, warehouse_s3, batch_id=FIRST_BATCH, output_uri=output_uri,
                            summary=summary, objects=objects)  # fmt: skip
     ledger_before = scalar(either_driver_conn, LEDGER_STATES)

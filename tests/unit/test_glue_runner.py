@@ -98,9 +98,14 @@ def warm_drivers(tmp_path, warm_up_script: bytes = b"import warm_up_helper, logg
     return WarmDrivers(tmp_path / "warm", job, tmp_path / "sample.csv")
 
 
+def driver_pid(warm_up_log: Path) -> int:
+    """The process id of the driver that writes `warm-up-<pid>.log`."""
+    return int(warm_up_log.stem.removeprefix("warm-up-"))
+
+
 def driver_gone(warm_up_log: Path) -> bool:
     """Whether the driver that writes `warm-up-<pid>.log` has exited and been reaped."""
-    return not Path(f"/proc/{int(warm_up_log.stem.removeprefix('warm-up-'))}").exists()
+    return not Path(f"/proc/{driver_pid(warm_up_log)}").exists()
 
 
 def wait_until_ready(drivers: WarmDrivers, timeout: float = 30) -> Path:
@@ -153,8 +158,7 @@ def test_a_warm_driver_runs_below_the_runners_priority(tmp_path):
     try:
         drivers.replenish()
         warm_up_log = wait_until_ready(drivers)
-        pid = int(warm_up_log.stem.removeprefix("warm-up-"))
-        niceness = os.getpriority(os.PRIO_PROCESS, pid)
+        niceness = os.getpriority(os.PRIO_PROCESS, driver_pid(warm_up_log))
     finally:
         drivers.stop()
 
