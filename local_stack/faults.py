@@ -8,7 +8,8 @@ What each kill hits, and how the part comes back:
   sessions of their own and survive, as tasks on MWAA's workers survive a scheduler restart. The
   component comes back as a separate process (`airflow scheduler`) with the stack's Airflow
   environment, recorded in `run/airflow-<component>.pid`; `stop_restarted_components` ends them.
-- `emulator`: its whole process group (moto's server and every Glue run with its Spark JVM). moto
+- `emulator`: its whole process group (moto's server and every Glue run with its Spark JVM) and
+  its warm Glue drivers (sessions of their own, see local_stack/glue_driver.py). moto
   keeps all state in memory, so S3 objects, queued SQS messages (events and notifications) and Glue
   job runs are gone; `restart_services` (the same `up` as `make up`) starts a new server and
   re-provisions bucket, queues, rule, topic, role, Glue job and Glue assets, nothing else.
@@ -140,13 +141,21 @@ def stop_restarted_components() -> list[str]:
     return [name for component in AIRFLOW_COMPONENTS if pids.stop(name := f"airflow-{component}")]
 
 
+def process_tree(pid: int) -> list[Process]:
+    """The running process `pid` and every process it started, in whatever group or session."""
+    processes = _processes()
+    return [process for root in processes if root.pid == pid for process in _tree(root, processes, same_group=False)]
+
+
 def kill_emulator() -> int:
-    """kill -9 the emulator's whole process group (moto and its Glue runs); returns the group id."""
+    """kill -9 the emulator's whole process group (moto and its Glue runs) and its warm Glue drivers,
+    which run in sessions of their own; returns the group id."""
     record = _pid_files().running("emulator")
     if record is None:
         raise RuntimeError(f"the emulator of the stack in {local_dir()} is not running")
     group = record["pid"]
-    _kill([process for process in _processes() if process.pgid == group])
+    in_group = [process for process in _processes() if process.pgid == group]
+    _kill(list({process.pid: process for process in [*in_group, *process_tree(group)]}.values()))
     return group
 
 

@@ -1,14 +1,15 @@
 """A warm Glue driver process: runs the job script once on a sample to warm its Spark JVM, then one real run.
 
-Started by local_stack.glue_runner as `python glue_driver.py '<warm-up JSON>'`, with stdin, stdout
-and stderr piped. The warm-up (`{"script", "argv", "cwd"}`) runs the job script as `__main__`
+Started by local_stack.glue_runner as `python glue_driver.py '<warm-up JSON>' <runner pid>`, with
+stdin, stdout and stderr piped. The warm-up (`{"script", "argv", "cwd"}`) runs the job script as `__main__`
 (it starts a SparkSession and stops it at its end: the JVM, its loaded classes and compiled code
 stay), then what else it left in this interpreter is undone: the modules it imported from beside
 the script, `sys.path`, the root logger's handlers, the working directory. READY_LINE on stdout
 says the driver waits; the one request then read from stdin (`{"script", "argv", "cwd",
 "pythonpath"}`) runs like `cd cwd; PYTHONPATH=... python script argv...` would, and the process
 exits with it: one run per process, as a cold run, only without the JVM's start-up and warm-up,
-and at a lower CPU priority (NICENESS).
+and at a lower CPU priority (NICENESS). The runner starts it in a session of its own (its own
+autogroup, see lower_priority); it exits when the process that started it dies.
 """
 
 import json
@@ -16,17 +17,24 @@ import logging
 import os
 import runpy
 import sys
+import threading
+import time
 import traceback
+from pathlib import Path
 
 READY_LINE = "local-glue-driver: ready"
 # The driver warms up while the run before it still loads, checks and merges its batch, on the same
-# cores, and should yield to them. Where the kernel shares CPU between sessions first (autogroup), a
-# nice value counts only against the emulator's own session: there it yields little (see README,
-# Performance). An unprivileged process cannot raise its priority again, so the run it serves keeps
-# this one too; on a machine with idle cores that costs the run nothing.
+# cores, and should yield to them. An unprivileged process cannot raise its priority again, so the
+# run it serves keeps this one too; on a machine with idle cores that costs the run nothing.
 NICENESS = 10
+# Where the kernel shares CPU between sessions first (CONFIG_SCHED_AUTOGROUP), a nice value counts
+# only inside the session; this file sets the nice value of the driver's own session.
+AUTOGROUP = Path("/proc/self/autogroup")
 # Exit code of a driver whose warm-up failed: it never served a run.
 WARM_UP_FAILED = 3
+# Exit code of a driver whose parent (the emulator) died: in its own session, no group kill reaches it.
+PARENT_DIED = 4
+PARENT_CHECK_SECONDS = 0.5
 
 
 def run_script(script: str, argv: list[str], cwd: str, pythonpath: list[str]) -> None:
@@ -57,9 +65,43 @@ def warm_up(spec: dict) -> None:
             logging.root.removeHandler(handler)
 
 
+def lower_priority() -> None:
+    """NICENESS for this process and, under autogroup, for its session: the kernel first shares the
+    CPU between sessions (Airflow's tasks, PostgreSQL and the emulator each have their own), and only
+    then between a session's processes by their nice values. Call before the JVM starts: it inherits
+    both."""
+    os.nice(NICENESS)
+    if not AUTOGROUP.exists():
+        return  # a kernel without autogroup shares CPU by nice values alone
+    # The kernel lets unprivileged processes change an autogroup's nice once per 100 ms (EAGAIN).
+    for _ in range(20):
+        try:
+            AUTOGROUP.write_text(f"{NICENESS}\n")
+            return
+        except BlockingIOError:
+            time.sleep(0.1)
+    print(f"local-glue-driver: could not set the autogroup nice of its session: {AUTOGROUP} stayed busy",
+          file=sys.stderr, flush=True)
+
+
+def exit_with_parent(parent: int) -> None:
+    """A daemon thread ends this process (and so its Spark JVM, whose gateway exits when this
+    process does) once `parent`, the process that started it, has died: the emulator's group kill
+    misses a driver in a session of its own. The runner passes its pid: it may die before this
+    process reads its own parent's."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(PARENT_DIED)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def main() -> int:
+    exit_with_parent(int(sys.argv[2]))
     try:
-        os.nice(NICENESS)  # before the JVM starts: it inherits it
+        lower_priority()
         warm_up(json.loads(sys.argv[1]))
     except BaseException:  # noqa: BLE001 - any failure (SystemExit too) leaves a driver that cannot serve
         traceback.print_exc()

@@ -199,9 +199,12 @@ class WarmDriver:
     def __init__(self, directory: Path, warm_up: dict, python: str = sys.executable):
         self.process = subprocess.Popen(
             # No PYTHONPATH of the runner's: a run's own comes with its request, as a cold run's in its environment.
-            [python, glue_driver.__file__, json.dumps(warm_up)], cwd=directory,
+            [python, glue_driver.__file__, json.dumps(warm_up), str(os.getpid())], cwd=directory,
             env={**_driver_environment(python), "PYTHONPATH": ""},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+            # Its own session, so its lower priority counts against the other sessions' processes
+            # where the kernel shares CPU between sessions first (glue_driver.lower_priority).
+            start_new_session=True,
         )  # fmt: skip
         # What the driver says until it serves a run: its warm-up.
         self.warm_up_log = directory / f"warm-up-{self.process.pid}.log"

@@ -5,13 +5,18 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
 
+from local_stack import faults, glue_driver
 from local_stack.glue_driver import READY_LINE
+from local_stack.processes import is_alive
 from local_stack.provision import provision_aws
+from tests.fixtures.emulator import running_emulator
 
 pytestmark = pytest.mark.emulator
 
@@ -216,6 +221,18 @@ def test_a_missing_input_object_fails_the_run_naming_it(emulator):
     assert "s3://scripts/raw/absent.csv" in run["ErrorMessage"]
 
 
+def wait_for_ready_driver(warm_directory: Path, timeout: float = 180) -> Path:
+    """The log of the driver warming now, once it is ready: the one that logged last (each run
+    starts the next)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = max(warm_directory.glob("warm-up-*.log"), key=lambda path: path.stat().st_mtime)
+        if READY_LINE in log.read_text():
+            return log
+        assert time.monotonic() < deadline, f"no warm driver became ready in {timeout} s"
+        time.sleep(0.5)
+
+
 def run_job_on_the_seed(emulator, stack: dict, batch_id: str) -> tuple[dict, str, str]:
     """A run of the stack's job over the seed (a partitioned key); its description, id and output prefix."""
     run_id, output_prefix = start_job_on_the_seed(emulator, stack, batch_id)
@@ -299,11 +316,7 @@ def test_a_run_on_a_warm_driver_writes_what_a_cold_run_writes(emulator):
 
     if not list(warm_directory.glob("warm-up-*.log")):
         run_job_on_the_seed(emulator, stack, "warm-test-first")  # the first driver warms up after a run
-    # The driver warming now is the one that logged last (each run starts the next); wait until it is ready.
-    deadline = time.monotonic() + 180
-    while READY_LINE not in max(warm_directory.glob("warm-up-*.log"), key=lambda log: log.stat().st_mtime).read_text():
-        assert time.monotonic() < deadline, "no warm driver became ready in 180 s"
-        time.sleep(0.5)
+    wait_for_ready_driver(warm_directory)
     # Two runs at once (the job allows 2): one takes the ready driver, the other finds none and starts cold.
     started = [start_job_on_the_seed(emulator, stack, f"warm-test-{n}") for n in (1, 2)]
     for run_id, _ in started:
@@ -317,3 +330,28 @@ def test_a_run_on_a_warm_driver_writes_what_a_cold_run_writes(emulator):
     cold, warm = _outputs(s3, bucket, cold_prefix), _outputs(s3, bucket, warm_prefix)
     assert len(cold["processed"]) == 999 and len(cold["quarantine"]) == 1
     assert warm == cold
+
+
+
+@pytest.mark.spark
+def test_a_warm_driver_yields_the_cpu_and_dies_with_its_emulator(tmp_path):
+    with running_emulator(tmp_path) as (emulator, process):
+        stack = provision_aws(emulator.endpoint_url, emulator.region)
+        run_job_on_the_seed(emulator, stack, "warm-kill")  # a run's end starts the first warm-up
+        driver = int(wait_for_ready_driver(tmp_path / "glue-warm").stem.removeprefix("warm-up-"))
+        tree = faults.process_tree(driver)
+        autogroup = Path(f"/proc/{driver}/autogroup")
+        autogroup_nice = autogroup.read_text().split()[-1] if autogroup.exists() else None
+
+        # As `kill -9` of the emulator's process group from a terminal would: the driver's own
+        # session is outside it.
+        os.killpg(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while (left := [found.argv for found in tree if is_alive(found.pid)]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    assert tree[0].pgid == driver != process.pid  # a session (and group) of its own
+    assert any(Path(found.argv[0]).name == "java" for found in tree[1:]), "the driver's Spark JVM"
+    if autogroup_nice is not None:  # a kernel with autogroup: the driver's whole session runs niced
+        assert autogroup_nice == str(glue_driver.NICENESS)
+    assert left == [], f"still running 30 s after the emulator was killed: {left}"

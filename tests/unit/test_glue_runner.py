@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import sys
 import time
 import zipfile
@@ -16,6 +17,9 @@ import pytest
 from local_stack import glue_driver, glue_runner
 from local_stack.glue_driver import READY_LINE
 from local_stack.glue_runner import RunRequest, WarmDrivers, execute_run
+from local_stack.processes import is_alive
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class FakeS3:
@@ -98,6 +102,19 @@ def warm_drivers(tmp_path, warm_up_script: bytes = b"import warm_up_helper, logg
     return WarmDrivers(tmp_path / "warm", job, tmp_path / "sample.csv")
 
 
+# Starts warming a driver (the warm_drivers job of the test's tmp_path), prints its pid, then waits.
+PARENT_OF_A_DRIVER = """
+import sys, time
+from pathlib import Path
+from local_stack.glue_runner import WarmDrivers
+tmp_path = Path(sys.argv[1])
+drivers = WarmDrivers(tmp_path / "warm", tmp_path / "checkout" / "job.py", tmp_path / "sample.csv")
+drivers.replenish()
+print(next((tmp_path / "warm").glob("warm-up-*.log")).stem.removeprefix("warm-up-"), flush=True)
+time.sleep(600)
+"""
+
+
 def driver_pid(warm_up_log: Path) -> int:
     """The process id of the driver that writes `warm-up-<pid>.log`."""
     return int(warm_up_log.stem.removeprefix("warm-up-"))
@@ -153,17 +170,39 @@ def test_a_run_on_a_warm_driver_sees_what_a_cold_run_sees(tmp_path):
     assert "warm-up helper imported" not in result.log_path.read_text()
 
 
-def test_a_warm_driver_runs_below_the_runners_priority(tmp_path):
+def test_a_warm_driver_runs_below_the_runners_priority_in_a_session_of_its_own(tmp_path):
     drivers = warm_drivers(tmp_path)
     try:
         drivers.replenish()
-        warm_up_log = wait_until_ready(drivers)
-        niceness = os.getpriority(os.PRIO_PROCESS, driver_pid(warm_up_log))
+        pid = driver_pid(wait_until_ready(drivers))
+        niceness, session = os.getpriority(os.PRIO_PROCESS, pid), os.getsid(pid)
+        autogroup = Path(f"/proc/{pid}/autogroup")
+        autogroup_nice = autogroup.read_text().split()[-1] if autogroup.exists() else None
     finally:
         drivers.stop()
 
     highest = 20 if sys.platform == "darwin" else 19
     assert niceness == min(highest, os.getpriority(os.PRIO_PROCESS, 0) + glue_driver.NICENESS)
+    assert session == pid != os.getsid(0)
+    if autogroup_nice is not None:  # the kernel shares CPU between sessions first: the session is niced
+        assert autogroup_nice == str(glue_driver.NICENESS)
+
+
+def test_a_warm_driver_exits_when_the_process_that_started_it_dies(tmp_path):
+    drivers = warm_drivers(tmp_path, warm_up_script=b"import time\ntime.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", PARENT_OF_A_DRIVER, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True, cwd=REPO)  # fmt: skip
+    try:
+        pid = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while is_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not is_alive(pid), "the driver outlived the process that started it by 10 s"
+    finally:
+        parent.kill()
+        drivers.stop()
 
 
 def test_a_run_ending_a_warm_driver_starts_the_next_one_warming(tmp_path):
