@@ -8,10 +8,12 @@ the script, `sys.path`, the root logger's handlers, the working directory. READY
 says the driver waits; the one request then read from stdin (`{"script", "argv", "cwd",
 "pythonpath"}`) runs like `cd cwd; PYTHONPATH=... python script argv...` would, and the process
 exits with it: one run per process, as a cold run, only without the JVM's start-up and warm-up,
-and at a lower CPU priority (NICENESS). The runner starts it in a session of its own (its own
-autogroup, see lower_priority); it exits when the process that started it dies.
+and at a lower process priority (NICENESS). The runner starts it in a session of its own, whose
+nice value (see AUTOGROUP) is NICENESS while it warms up and waits, 0 while it serves the run; it
+exits when the process that started it dies.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -24,11 +26,14 @@ from pathlib import Path
 
 READY_LINE = "local-glue-driver: ready"
 # The driver warms up while the run before it still loads, checks and merges its batch, on the same
-# cores, and should yield to them. An unprivileged process cannot raise its priority again, so the
-# run it serves keeps this one too; on a machine with idle cores that costs the run nothing.
+# cores, and should yield to them. The run it serves gets its session's full share back (an
+# autogroup's nice may go back to 0), but keeps its process nice, which an unprivileged process
+# cannot lower again: that counts only where the kernel shares CPU by process nice alone.
 NICENESS = 10
-# Where the kernel shares CPU between sessions first (CONFIG_SCHED_AUTOGROUP), a nice value counts
-# only inside the session; this file sets the nice value of the driver's own session.
+# The nice value of the driver's session (its autogroup), where the kernel has autogroups. When
+# `/proc/sys/kernel/sched_autogroup_enabled` is 1 and the process is in the root CPU cgroup, the
+# kernel first shares CPU between autogroups (sessions) by their nice values and only then between
+# a session's processes by theirs: the driver's own process nice counts only against its JVM.
 AUTOGROUP = Path("/proc/self/autogroup")
 # Exit code of a driver whose warm-up failed: it never served a run.
 WARM_UP_FAILED = 3
@@ -65,22 +70,24 @@ def warm_up(spec: dict) -> None:
             logging.root.removeHandler(handler)
 
 
-def lower_priority() -> None:
-    """NICENESS for this process and, under autogroup, for its session: the kernel first shares the
-    CPU between sessions (Airflow's tasks, PostgreSQL and the emulator each have their own), and only
-    then between a session's processes by their nice values. Call before the JVM starts: it inherits
-    both."""
-    os.nice(NICENESS)
+def set_session_nice(nice: int) -> None:
+    """`nice` for this process's autogroup (its session, see AUTOGROUP), where the kernel has them.
+    Any process may set its autogroup's nice to 0 or more. Only a hint: a failure is reported, not
+    raised."""
     if not AUTOGROUP.exists():
-        return  # a kernel without autogroup shares CPU by nice values alone
+        return
     # The kernel lets unprivileged processes change an autogroup's nice once per 100 ms (EAGAIN).
     for _ in range(20):
         try:
-            AUTOGROUP.write_text(f"{NICENESS}\n")
+            AUTOGROUP.write_text(f"{nice}\n")
             return
         except BlockingIOError:
             time.sleep(0.1)
-    print(f"local-glue-driver: could not set the autogroup nice of its session: {AUTOGROUP} stayed busy",
+        except OSError as error:
+            print(f"local-glue-driver: could not set its session's nice to {nice}: {error}", file=sys.stderr,
+                  flush=True)  # fmt: skip
+            return
+    print(f"local-glue-driver: could not set its session's nice to {nice}: {AUTOGROUP} stayed busy",
           file=sys.stderr, flush=True)
 
 
@@ -93,6 +100,9 @@ def exit_with_parent(parent: int) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_SECONDS)
+        with contextlib.suppress(OSError):  # stderr is a pipe to the parent: most likely gone with it
+            print(f"local-glue-driver: the process that started it ({parent}) has gone; exiting",
+                  file=sys.stderr, flush=True)  # fmt: skip
         os._exit(PARENT_DIED)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
@@ -101,7 +111,8 @@ def exit_with_parent(parent: int) -> None:
 def main() -> int:
     exit_with_parent(int(sys.argv[2]))
     try:
-        lower_priority()
+        os.nice(NICENESS)  # before the JVM starts: it inherits both
+        set_session_nice(NICENESS)
         warm_up(json.loads(sys.argv[1]))
     except BaseException:  # noqa: BLE001 - any failure (SystemExit too) leaves a driver that cannot serve
         traceback.print_exc()
@@ -111,6 +122,7 @@ def main() -> int:
     if not line:  # the runner stopped this driver without a run
         return 0
     request = json.loads(line)
+    set_session_nice(0)  # the run competes with other sessions as a cold run would
     # Exceptions and sys.exit() end the process as they would end `python script`.
     run_script(request["script"], request["argv"], request["cwd"], request["pythonpath"])
     return 0

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -92,7 +93,7 @@ def execute_run(request: RunRequest, runs_dir: Path, s3_client, python: str = sy
         return _execute(request, runs_dir, s3_client, python, script_sha256, driver)
     finally:
         if driver is not None:
-            driver.stop()  # a driver whose run failed to stage; nothing to do once its run ended
+            warm_drivers.release(driver)
         warm_drivers.replenish()
 
 
@@ -242,9 +243,10 @@ class WarmDriver:
         return exit_code
 
     def stop(self) -> None:
-        """Ends an unused driver at once, warming up or not; its Spark JVM exits with it (PySpark's
-        gateway ends when the Python process that started it does)."""
-        self.process.kill()
+        """Ends the driver at once, warming up, waiting or serving a run, with what it started (its
+        Spark JVM and Python workers): they are its process group."""
+        if self.process.poll() is None:  # not reaped: its pid still names its group
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self._output.join(timeout=30)
         self._warm_up_file.close()
@@ -265,8 +267,9 @@ class WarmDrivers:
             "--output_uri", f"file://{directory / 'warm-up-output'}/",
         ]}  # fmt: skip
         self._driver: WarmDriver | None = None
-        # Taken by a run that waits for its warm-up: still the pool's to stop on shutdown.
-        self._waited_for: set[WarmDriver] = set()
+        # Taken by a run (waiting for its warm-up or serving it) until released: still the pool's to
+        # stop on shutdown, as a driver runs in a session of its own, out of the emulator's group.
+        self._taken: set[WarmDriver] = set()
         self._stopped = False
         self._lock = threading.Lock()
 
@@ -279,14 +282,19 @@ class WarmDrivers:
             driver, self._driver = self._driver, None
             if driver is None:
                 return None
-            self._waited_for.add(driver)
+            self._taken.add(driver)
         ready = driver.wait_until_ready(wait_seconds)
         with self._lock:
-            self._waited_for.discard(driver)
             if ready and not self._stopped:
                 return driver
-        driver.stop()
+        self.release(driver)
         return None
+
+    def release(self, driver: WarmDriver) -> None:
+        """Ends a driver `take` gave out: its run is over (or never reached it)."""
+        driver.stop()
+        with self._lock:
+            self._taken.discard(driver)
 
     def replenish(self) -> None:
         """Starts warming up a driver unless one is alive (a dead one's log says why it died)."""
@@ -300,7 +308,7 @@ class WarmDrivers:
     def stop(self) -> None:
         with self._lock:
             self._stopped = True
-            drivers = [*self._waited_for, *([self._driver] if self._driver is not None else [])]
+            drivers = [*self._taken, *([self._driver] if self._driver is not None else [])]
             self._driver = None
         for driver in drivers:
             driver.stop()

@@ -69,3 +69,24 @@ def test_component_is_found_in_the_stacks_airflow_group_only(tmp_path, monkeypat
         component.wait(timeout=10)
     finally:
         component.kill()
+
+
+def test_the_emulator_kill_takes_its_group_and_its_children_in_sessions_of_their_own(tmp_path, monkeypatch):
+    """As the emulator's warm Glue drivers: started by it, each in a session of its own."""
+    monkeypatch.setenv("IMDB_LOCAL_DIR", str(tmp_path))
+    script = ("import subprocess, time; subprocess.Popen(['sleep', '60']); "
+              "subprocess.Popen(['bash', '-c', 'sleep 60 & wait'], start_new_session=True); time.sleep(60)")
+    emulator = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        tree = wait_for_children(emulator.pid, 3)
+        PidFiles(tmp_path / "run").write("emulator", emulator.pid, 0, tmp_path / "emulator.log")
+
+        assert faults.kill_emulator() == emulator.pid
+
+        emulator.wait(timeout=10)
+        assert [process.argv for process in tree if is_alive(process.pid)] == []
+        assert bystander.poll() is None
+    finally:
+        emulator.kill()
+        bystander.kill()

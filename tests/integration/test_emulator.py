@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
+import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -334,24 +337,43 @@ def test_a_run_on_a_warm_driver_writes_what_a_cold_run_writes(emulator):
 
 
 @pytest.mark.spark
-def test_a_warm_driver_yields_the_cpu_and_dies_with_its_emulator(tmp_path):
-    with running_emulator(tmp_path) as (emulator, process):
-        stack = provision_aws(emulator.endpoint_url, emulator.region)
-        run_job_on_the_seed(emulator, stack, "warm-kill")  # a run's end starts the first warm-up
-        driver = int(wait_for_ready_driver(tmp_path / "glue-warm").stem.removeprefix("warm-up-"))
-        tree = faults.process_tree(driver)
-        autogroup = Path(f"/proc/{driver}/autogroup")
-        autogroup_nice = autogroup.read_text().split()[-1] if autogroup.exists() else None
+def test_a_warm_driver_yields_the_cpu_and_dies_with_its_emulator():
+    # Outside pytest's basetemp (see tests/fixtures/emulator.py).
+    state_dir = Path(tempfile.mkdtemp(prefix="imdb-test-emulator-kill-"))
+    tree = []
+    try:
+        with running_emulator(state_dir) as (emulator, process):
+            stack = provision_aws(emulator.endpoint_url, emulator.region)
+            run_job_on_the_seed(emulator, stack, "warm-kill")  # a run's end starts the first warm-up
+            deadline = time.monotonic() + 120
+            while not (logs := list((state_dir / "glue-warm").glob("warm-up-*.log"))):
+                assert time.monotonic() < deadline, "no warm driver started in 120 s"
+                time.sleep(0.2)
+            (warm_up_log,) = logs
+            driver = int(warm_up_log.stem.removeprefix("warm-up-"))
+            # Mid warm-up: its Spark JVM runs, and only the driver's own watch can end it (a ready
+            # driver would also end on its stdin's end).
+            while not any(Path(found.argv[0]).name == "java" for found in tree):
+                assert time.monotonic() < deadline, "the warm driver started no JVM in 120 s"
+                time.sleep(0.2)
+                tree = faults.process_tree(driver)
+            autogroup = Path(f"/proc/{driver}/autogroup")
+            session_nice = autogroup.read_text().split()[-1] if autogroup.exists() else None
 
-        # As `kill -9` of the emulator's process group from a terminal would: the driver's own
-        # session is outside it.
-        os.killpg(process.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while (left := [found.argv for found in tree if is_alive(found.pid)]) and time.monotonic() < deadline:
-            time.sleep(0.2)
+            # As `kill -9` of the emulator's process group from a terminal: the driver's session is outside it.
+            os.killpg(process.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while (left := [found.argv for found in tree if is_alive(found.pid)]) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            ready = READY_LINE in warm_up_log.read_text()
+    finally:
+        for found in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(found.pid, signal.SIGKILL)
+        shutil.rmtree(state_dir, ignore_errors=True)
 
     assert tree[0].pgid == driver != process.pid  # a session (and group) of its own
-    assert any(Path(found.argv[0]).name == "java" for found in tree[1:]), "the driver's Spark JVM"
-    if autogroup_nice is not None:  # a kernel with autogroup: the driver's whole session runs niced
-        assert autogroup_nice == str(glue_driver.NICENESS)
+    if session_nice is not None:  # a kernel with autogroups: the driver's whole session runs niced
+        assert session_nice == str(glue_driver.NICENESS)
+    assert not ready, "killed after its warm-up: this test must kill it mid warm-up"
     assert left == [], f"still running 30 s after the emulator was killed: {left}"

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -84,11 +85,15 @@ def test_inputs_are_staged_from_the_manifest_keeping_names_order_and_suffix(tmp_
         assert path.name == key.rsplit("/", 1)[1] and path.read_bytes() == key.encode()
 
 
-# A run's view of its process, printed as JSON: what must not differ between a cold and a warm run.
+# A run's view of its process, printed as JSON: what must not differ between a cold and a warm run
+# (a served run gets its session's full CPU share back: the same session nice as a cold run's).
 VIEW_SCRIPT = b"""import json, logging, os, sys
 import extra_module
+autogroup = "/proc/self/autogroup"
+session_nice = open(autogroup).read().split()[-1] if os.path.exists(autogroup) else None
 print(json.dumps({"cwd": os.getcwd(), "argv": sys.argv, "path": sys.path[:2], "extra": extra_module.__file__,
-                  "warm_up_module_left": "warm_up_helper" in sys.modules, "handlers": len(logging.root.handlers)}))
+                  "warm_up_module_left": "warm_up_helper" in sys.modules, "handlers": len(logging.root.handlers),
+                  "session_nice": session_nice}))
 """
 
 
@@ -189,11 +194,12 @@ def test_a_warm_driver_runs_below_the_runners_priority_in_a_session_of_its_own(t
 
 
 def test_a_warm_driver_exits_when_the_process_that_started_it_dies(tmp_path):
-    drivers = warm_drivers(tmp_path, warm_up_script=b"import time\ntime.sleep(60)\n")
+    warm_drivers(tmp_path, warm_up_script=b"import time\ntime.sleep(60)\n")  # the files its parent uses
     parent = subprocess.Popen([sys.executable, "-c", PARENT_OF_A_DRIVER, str(tmp_path)],
                               stdout=subprocess.PIPE, text=True, cwd=REPO)  # fmt: skip
+    pid = int(parent.stdout.readline())
     try:
-        pid = int(parent.stdout.readline())
+        assert is_alive(pid)
         parent.kill()
         parent.wait()
         deadline = time.monotonic() + 10
@@ -202,7 +208,8 @@ def test_a_warm_driver_exits_when_the_process_that_started_it_dies(tmp_path):
         assert not is_alive(pid), "the driver outlived the process that started it by 10 s"
     finally:
         parent.kill()
-        drivers.stop()
+        if is_alive(pid):
+            os.killpg(pid, signal.SIGKILL)
 
 
 def test_a_run_ending_a_warm_driver_starts_the_next_one_warming(tmp_path):
