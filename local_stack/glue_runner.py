@@ -13,6 +13,7 @@ up after each run. Any other run, or one arriving before a driver is ready, star
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -204,7 +205,7 @@ class WarmDriver:
             env={**_driver_environment(python), "PYTHONPATH": ""},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
             # Its own session, so its lower priority counts against the other sessions' processes
-            # where the kernel shares CPU between sessions first (glue_driver.lower_priority).
+            # where the kernel shares CPU between sessions first (glue_driver.AUTOGROUP).
             start_new_session=True,
         )  # fmt: skip
         # What the driver says until it serves a run: its warm-up.
@@ -244,8 +245,9 @@ class WarmDriver:
 
     def stop(self) -> None:
         """Ends the driver at once, warming up, waiting or serving a run, with what it started (its
-        Spark JVM and Python workers): they are its process group."""
-        if self.process.poll() is None:  # not reaped: its pid still names its group
+        Spark JVM and Python workers): they are its process group, whose id the kernel keeps from
+        reuse while the driver is unreaped or any of them runs."""
+        with contextlib.suppress(ProcessLookupError):  # the driver and all it started are gone
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self._output.join(timeout=30)
@@ -292,9 +294,11 @@ class WarmDrivers:
 
     def release(self, driver: WarmDriver) -> None:
         """Ends a driver `take` gave out: its run is over (or never reached it)."""
-        driver.stop()
-        with self._lock:
-            self._taken.discard(driver)
+        try:
+            driver.stop()
+        finally:
+            with self._lock:
+                self._taken.discard(driver)
 
     def replenish(self) -> None:
         """Starts warming up a driver unless one is alive (a dead one's log says why it died)."""
