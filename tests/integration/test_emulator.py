@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -392,3 +393,25 @@ def test_a_warm_driver_yields_the_cpu_and_dies_with_its_emulator():
     assert not ready, "killed after its warm-up: this test must kill it mid warm-up"
     assert driver_seconds < 3, f"the driver outlived its emulator by {driver_seconds:.1f} s"
     assert not group_left, "its JVM or Python workers still ran 30 s after the emulator was killed"
+
+
+def test_an_input_over_the_multipart_size_is_staged_whole(emulator):
+    # Prints the SHA-256 of each staged input, as the run's local manifest names it.
+    reader = (b"import hashlib, json, sys\n"
+              b"manifest = sys.argv[sys.argv.index('--input_manifest') + 1].removeprefix('file://')\n"
+              b"for entry in json.load(open(manifest))['inputs']:\n"
+              b"    staged = open(entry['uri'].removeprefix('file://'), 'rb').read()\n"
+              b"    print('sha256', hashlib.sha256(staged).hexdigest())\n")
+    _create_job(emulator, "reader-job", reader)
+    s3, glue = emulator.client("s3"), emulator.client("glue")
+    body = os.urandom(20 << 20)  # over boto3's 8 MB multipart threshold
+    s3.put_object(Bucket="scripts", Key="raw/big.csv", Body=body)
+    manifest = {"inputs": [{"uri": "s3://scripts/raw/big.csv", "source_object": "s3://scripts/raw/big.csv"}]}
+    s3.put_object(Bucket="scripts", Key="m.json", Body=json.dumps(manifest).encode())
+
+    run_id = glue.start_job_run(JobName="reader-job", Arguments={"--input_manifest": "s3://scripts/m.json"})["JobRunId"]
+    run, _ = wait_for_job_run(glue, "reader-job", run_id, timeout=60)
+
+    assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
+    log = (emulator.state_dir / "glue-runs" / run_id / "run.log").read_text()
+    assert f"sha256 {hashlib.sha256(body).hexdigest()}" in log

@@ -29,7 +29,7 @@ class FakeS3:
     def __init__(self, objects: dict[tuple[str, str], bytes]):
         self.objects = objects
 
-    def download_file(self, bucket: str, key: str, filename: str) -> None:
+    def download_file(self, bucket: str, key: str, filename: str, Config=None) -> None:  # noqa: N803 - boto3's name
         Path(filename).write_bytes(self.objects[(bucket, key)])
 
 
