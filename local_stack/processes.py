@@ -69,12 +69,13 @@ def stop_process_group(pid: int, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + (timeout if sig == signal.SIGTERM else 5.0)
         while time.monotonic() < deadline:
             _reap(pid)
-            if not _group_alive(pid):
+            if not group_alive(pid):
                 return
             time.sleep(0.1)
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs (zombies do not)."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:

@@ -18,7 +18,7 @@ import pytest
 
 from local_stack import faults, glue_driver
 from local_stack.glue_driver import READY_LINE
-from local_stack.processes import is_alive
+from local_stack.processes import group_alive, is_alive
 from local_stack.provision import provision_aws
 from tests.fixtures.emulator import running_emulator
 
@@ -334,15 +334,6 @@ def test_a_run_on_a_warm_driver_writes_what_a_cold_run_writes(emulator):
     cold, warm = _outputs(s3, bucket, cold_prefix), _outputs(s3, bucket, warm_prefix)
     assert len(cold["processed"]) == 999 and len(cold["quarantine"]) == 1
     assert warm == cold
-
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.mark.spark
