@@ -90,7 +90,8 @@ def test_inputs_are_staged_from_the_manifest_keeping_names_order_and_suffix(tmp_
 VIEW_SCRIPT = b"""import json, logging, os, sys
 import extra_module
 autogroup = "/proc/self/autogroup"
-session_nice = open(autogroup).read().split()[-1] if os.path.exists(autogroup) else None
+fields = open(autogroup).read().split() if os.path.exists(autogroup) else []
+session_nice = fields[-1] if fields else None  # empty in the kernel's default (root) autogroup
 print(json.dumps({"cwd": os.getcwd(), "argv": sys.argv, "path": sys.path[:2], "extra": extra_module.__file__,
                   "warm_up_module_left": "warm_up_helper" in sys.modules, "handlers": len(logging.root.handlers),
                   "session_nice": session_nice}))
@@ -123,6 +124,14 @@ time.sleep(600)
 def driver_pid(warm_up_log: Path) -> int:
     """The process id of the driver that writes `warm-up-<pid>.log`."""
     return int(warm_up_log.stem.removeprefix("warm-up-"))
+
+
+def session_nice(pid: int) -> str | None:
+    """The nice of `pid`'s autogroup (its session), or None where there is none: no autogroup file,
+    or an empty one (a process in the kernel's default, root autogroup)."""
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    fields = autogroup.read_text().split() if autogroup.exists() else []
+    return fields[-1] if fields else None
 
 
 def driver_gone(warm_up_log: Path) -> bool:
@@ -184,8 +193,7 @@ def test_a_warm_driver_runs_below_the_runners_priority_in_a_session_of_its_own(t
         drivers.replenish()
         pid = driver_pid(wait_until_ready(drivers))
         niceness, session = os.getpriority(os.PRIO_PROCESS, pid), os.getsid(pid)
-        autogroup = Path(f"/proc/{pid}/autogroup")
-        autogroup_nice = autogroup.read_text().split()[-1] if autogroup.exists() else None
+        autogroup_nice = session_nice(pid)
     finally:
         drivers.stop()
 
