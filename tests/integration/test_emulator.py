@@ -20,7 +20,7 @@ from local_stack import faults, glue_driver
 from local_stack.glue_driver import READY_LINE
 from local_stack.processes import group_alive, is_alive
 from local_stack.provision import provision_aws
-from tests.fixtures.emulator import running_emulator
+from tests.fixtures.emulator import running_emulator, session_nice
 
 pytestmark = pytest.mark.emulator
 
@@ -358,9 +358,7 @@ def test_a_warm_driver_yields_the_cpu_and_dies_with_its_emulator():
                 assert time.monotonic() < deadline, "the warm driver started no JVM in 120 s"
                 time.sleep(0.2)
                 tree = faults.process_tree(driver)
-            autogroup = Path(f"/proc/{driver}/autogroup")
-            fields = autogroup.read_text().split() if autogroup.exists() else []
-            session_nice = fields[-1] if fields else None  # empty in the kernel's default (root) autogroup
+            driver_session_nice = session_nice(driver)
 
             # As `kill -9` of the emulator's process group from a terminal: the driver's session is outside it.
             os.killpg(process.pid, signal.SIGKILL)
@@ -380,8 +378,8 @@ def test_a_warm_driver_yields_the_cpu_and_dies_with_its_emulator():
         shutil.rmtree(state_dir, ignore_errors=True)
 
     assert tree[0].pgid == driver != process.pid  # a session (and group) of its own
-    if session_nice is not None:  # a kernel with autogroups: the driver's whole session runs niced
-        assert session_nice == str(glue_driver.NICENESS)
+    if driver_session_nice is not None:  # a kernel with autogroups: the driver's whole session runs niced
+        assert driver_session_nice == str(glue_driver.NICENESS)
     assert not ready, "killed after its warm-up: this test must kill it mid warm-up"
     assert driver_seconds < 3, f"the driver outlived its emulator by {driver_seconds:.1f} s"
     assert not group_left, "its JVM or Python workers still ran 30 s after the emulator was killed"

@@ -19,6 +19,7 @@ from local_stack import glue_driver, glue_runner
 from local_stack.glue_driver import READY_LINE
 from local_stack.glue_runner import RunRequest, WarmDrivers, execute_run
 from local_stack.processes import is_alive
+from tests.fixtures.emulator import session_nice
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -124,14 +125,6 @@ time.sleep(600)
 def driver_pid(warm_up_log: Path) -> int:
     """The process id of the driver that writes `warm-up-<pid>.log`."""
     return int(warm_up_log.stem.removeprefix("warm-up-"))
-
-
-def session_nice(pid: int) -> str | None:
-    """The nice of `pid`'s autogroup (its session), or None where there is none: no autogroup file,
-    or an empty one (a process in the kernel's default, root autogroup)."""
-    autogroup = Path(f"/proc/{pid}/autogroup")
-    fields = autogroup.read_text().split() if autogroup.exists() else []
-    return fields[-1] if fields else None
 
 
 def driver_gone(warm_up_log: Path) -> bool:
