@@ -18,7 +18,7 @@ import pytest
 
 from local_stack import faults, glue_driver
 from local_stack.glue_driver import READY_LINE
-from local_stack.processes import group_alive, is_alive
+from local_stack.processes import group_alive, is_alive, wait_until
 from local_stack.provision import provision_aws
 from tests.fixtures.emulator import running_emulator
 from tests.fixtures.processes import KERNEL_HAS_AUTOGROUPS, session_nice
@@ -346,19 +346,15 @@ def test_a_warm_driver_yields_the_cpu_and_dies_with_its_emulator():
         with running_emulator(state_dir) as (emulator, process):
             stack = provision_aws(emulator.endpoint_url, emulator.region)
             run_job_on_the_seed(emulator, stack, "warm-kill")  # a run's end starts the first warm-up
-            deadline = time.monotonic() + 120
-            while not (logs := list((state_dir / "glue-warm").glob("warm-up-*.log"))):
-                assert time.monotonic() < deadline, "no warm driver started in 120 s"
-                time.sleep(0.2)
-            (warm_up_log,) = logs
+            warm_directory = state_dir / "glue-warm"
+            wait_until(lambda: any(warm_directory.glob("warm-up-*.log")), 120, "a warm Glue driver", emulator.log_path)
+            (warm_up_log,) = warm_directory.glob("warm-up-*.log")
             driver = int(warm_up_log.stem.removeprefix("warm-up-"))
             # Mid warm-up, its Spark JVM running: only the driver's own watch can end it now (the
             # warm-up would end it too, later, at its first write to the dead emulator's pipe).
-            tree = []
-            while not any(Path(found.argv[0]).name == "java" for found in tree):
-                assert time.monotonic() < deadline, "the warm driver started no JVM in 120 s"
-                time.sleep(0.2)
-                tree = faults.process_tree(driver)
+            wait_until(lambda: any(Path(found.argv[0]).name == "java" for found in faults.process_tree(driver)), 120,
+                       "the warm driver's Spark JVM", warm_up_log)  # fmt: skip
+            tree = faults.process_tree(driver)
             driver_session_nice = session_nice(driver)
 
             # As `kill -9` of the emulator's process group from a terminal: the driver's session is outside it.
